@@ -1,0 +1,125 @@
+"""Stores that answer SPARQL over the graph: the embedded Oxigraph store (pyoxigraph), rdflib's in-memory
+store, each loaded with the data and the ontology in the default graph. Results come back as rdflib terms.
+"""
+
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from .errors import DataError
+
+
+@dataclass
+class Result:
+    """A query's answer: rows of rdflib terms for SELECT, a boolean for ASK, a graph for CONSTRUCT/DESCRIBE."""
+
+    kind: str
+    variables: list[str] = field(default_factory=list)
+    rows: list[tuple[Node | None, ...]] = field(default_factory=list)
+    boolean: bool | None = None
+    graph: Graph | None = None
+    truncated: bool = False
+
+
+def to_rdflib(term) -> Node | None:
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype == "http://www.w3.org/2001/XMLSchema#string":
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(datatype))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+def to_oxigraph(term: Node):
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+class OxigraphStore:
+    """The embedded default: pyoxigraph in memory."""
+
+    name = "oxigraph"
+
+    def __init__(self, *graphs: Graph):
+        self.store = ox.Store()
+        for graph in graphs:
+            data = graph.serialize(format="nt", encoding="utf-8")
+            self.store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def query(self, sparql: str, bindings: dict[str, Node] | None = None) -> Result:
+        substitutions = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
+        try:
+            answer = self.store.query(sparql, substitutions=substitutions or None)
+        except SyntaxError as error:
+            raise DataError(f"invalid SPARQL: {error}", "query") from None
+        if isinstance(answer, bool):
+            return Result("ASK", boolean=answer)
+        if isinstance(answer, ox.QuerySolutions):
+            variables = [v.value for v in answer.variables]
+            rows = [tuple(to_rdflib(solution[v]) for v in variables) for solution in answer]
+            return Result("SELECT", variables=variables, rows=rows)
+        graph = Graph()
+        for triple in answer:
+            graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
+        return Result("CONSTRUCT", graph=graph)
+
+
+class RdflibStore:
+    """rdflib's in-memory store: slower, kept as the reference implementation to compare against."""
+
+    name = "rdflib"
+
+    def __init__(self, *graphs: Graph):
+        self.graph = Graph()
+        for graph in graphs:
+            self.graph += graph
+
+    def __len__(self) -> int:
+        return len(self.graph)
+
+    def query(self, sparql: str, bindings: dict[str, Node] | None = None) -> Result:
+        try:
+            answer = self.graph.query(sparql, initBindings=bindings or {})
+        except Exception as error:  # pyparsing and rdflib raise several types for bad queries
+            raise DataError(f"invalid SPARQL: {error}", "query") from None
+        if answer.type == "ASK":
+            return Result("ASK", boolean=bool(answer.askAnswer))
+        if answer.type == "SELECT":
+            variables = [str(v) for v in answer.vars]
+            return Result("SELECT", variables=variables, rows=[tuple(row) for row in answer])
+        graph = Graph()
+        for triple in answer:
+            graph.add(triple)
+        return Result("CONSTRUCT", graph=graph)
+
+
+STORES = {"oxigraph": OxigraphStore, "rdflib": RdflibStore}
+
+
+def open_store(kind: str, *graphs: Graph):
+    try:
+        return STORES[kind](*graphs)
+    except KeyError:
+        raise DataError(f"unknown store {kind!r}; valid: {', '.join(STORES)}", "--store") from None

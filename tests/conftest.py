@@ -1,0 +1,47 @@
+"""Shared fixtures: the repository's folders, one validated build per session, and stores over it."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from yuetang_kg.build import build
+from yuetang_kg.catalogue import load_catalogue
+from yuetang_kg.store import open_store
+from yuetang_kg.workspace import Paths
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def repo_paths() -> Paths:
+    return Paths(data=ROOT / "graph_data", ontology=ROOT / "ontology", queries=ROOT / "queries", out=ROOT / "dist")
+
+
+@pytest.fixture(scope="session")
+def built(repo_paths, tmp_path_factory):
+    """The real graph, built once into a temporary folder."""
+    return build(repo_paths.data, repo_paths.ontology, tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="session")
+def graph(built):
+    return built.graph
+
+
+@pytest.fixture(scope="session")
+def store(built):
+    return open_store("oxigraph", built.graph, built.ontology)
+
+
+@pytest.fixture(scope="session")
+def catalogue(repo_paths):
+    return load_catalogue(repo_paths.queries)
+
+
+@pytest.fixture
+def data_copy(repo_paths, tmp_path) -> Path:
+    """A writable copy of graph_data, for tests that corrupt it."""
+    target = tmp_path / "graph_data"
+    shutil.copytree(repo_paths.data, target)
+    return target
