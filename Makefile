@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup setup-test build run test lint clean
+.PHONY: setup setup-test vendor build run test lint clean
 
 $(BIN)/yuetang-kg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,27 @@ $(VENV)/.test-deps: $(BIN)/yuetang-kg
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-setup: $(BIN)/yuetang-kg
+# YASGUI for the query page: the npm package, pinned and checked against web/yasgui.sha256, copied into the
+# package's static/vendor/ (git-ignored) and served by the app itself, never from a CDN.
+YASGUI_VERSION := 4.6.2
+VENDOR := src/yuetang_kg/web/static/vendor
+NPM_CACHE := $(VENV)/npm-yasgui
 
-setup-test: $(VENV)/.test-deps
+$(VENDOR)/yasgui.min.js: src/yuetang_kg/web/yasgui.sha256
+	rm -rf $(NPM_CACHE) && mkdir -p $(NPM_CACHE)
+	cd $(NPM_CACHE) && npm pack --silent @zazuko/yasgui@$(YASGUI_VERSION) > /dev/null
+	tar -xzf $(NPM_CACHE)/zazuko-yasgui-$(YASGUI_VERSION).tgz -C $(NPM_CACHE) \
+	    package/build/yasgui.min.js package/build/yasgui.min.css
+	cd $(NPM_CACHE)/package/build && sha256sum --quiet -c $(CURDIR)/src/yuetang_kg/web/yasgui.sha256
+	mkdir -p $(VENDOR)
+	cp $(NPM_CACHE)/package/build/yasgui.min.css $(VENDOR)/
+	cp $(NPM_CACHE)/package/build/yasgui.min.js $(VENDOR)/
+
+vendor: $(VENDOR)/yasgui.min.js
+
+setup: $(BIN)/yuetang-kg vendor
+
+setup-test: $(VENV)/.test-deps vendor
 
 build: setup
 	$(BIN)/yuetang-kg build

@@ -1,0 +1,1 @@
+"""The web app: SPARQL endpoint, query catalogue, explorer, resource pages and downloads."""

@@ -1,0 +1,154 @@
+"""A query's answer as an HTTP body, in every format of the SPARQL 1.1 Protocol: SELECT and ASK results as JSON,
+XML, CSV and TSV (the W3C result formats), CONSTRUCT and DESCRIBE graphs in the RDF formats of
+``formats.FORMATS``. One table, ``ANSWER_FORMATS``, says which media types each query form can take.
+
+A result cut at the row cap is never passed off as whole: JSON gets a top-level ``"truncated": true`` (readers
+of SPARQL JSON ignore unknown keys), XML a ``<link href="urn:yuetang-kg:truncated"/>`` in its head, and the HTTP
+layer adds a header for every format.
+
+>>> from yuetang_kg.store import Result
+>>> print(write(Result("ASK", boolean=True), "application/sparql-results+json").decode())
+{"head": {}, "boolean": true}
+"""
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+from rdflib import BNode, Literal, URIRef
+
+from ..formats import FORMATS, serialize
+from ..results import sparql_json
+from ..store import Result
+
+TRUNCATED_LINK = "urn:yuetang-kg:truncated"
+ROW_FORMS = frozenset({"SELECT", "ASK"})
+GRAPH_FORMS = frozenset({"CONSTRUCT", "DESCRIBE"})
+
+
+@dataclass(frozen=True)
+class AnswerFormat:
+    media_type: str
+    name: str | None  # the value of the ``format`` request parameter; None for an alias media type
+    forms: frozenset[str]
+    write: Callable[[Result], bytes]
+
+
+def _json(result: Result) -> bytes:
+    body = sparql_json(result)
+    if result.truncated:
+        body["truncated"] = True
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def _xml_term(term) -> str:
+    if isinstance(term, URIRef):
+        return f"<uri>{escape(str(term))}</uri>"
+    if isinstance(term, BNode):
+        return f"<bnode>{escape(str(term))}</bnode>"
+    attributes = ""
+    if term.language:
+        attributes = f" xml:lang={quoteattr(term.language)}"
+    elif term.datatype:
+        attributes = f" datatype={quoteattr(str(term.datatype))}"
+    return f"<literal{attributes}>{escape(str(term))}</literal>"
+
+
+def _xml(result: Result) -> bytes:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
+             "<head>"]
+    lines += [f"<variable name={quoteattr(v)}/>" for v in result.variables]
+    if result.truncated:
+        lines.append(f'<link href="{TRUNCATED_LINK}"/>')
+    lines.append("</head>")
+    if result.kind == "ASK":
+        lines.append(f"<boolean>{'true' if result.boolean else 'false'}</boolean>")
+    else:
+        lines.append("<results>")
+        for row in result.rows:
+            cells = "".join(
+                f"<binding name={quoteattr(var)}>{_xml_term(term)}</binding>"
+                for var, term in zip(result.variables, row)
+                if term is not None
+            )
+            lines.append(f"<result>{cells}</result>")
+        lines.append("</results>")
+    lines.append("</sparql>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _csv_cell(term) -> str:
+    """SPARQL 1.1 CSV: IRIs and literals as plain strings, blank nodes as ``_:label``."""
+    if term is None:
+        return ""
+    return f"_:{term}" if isinstance(term, BNode) else str(term)
+
+
+def _tsv_cell(term) -> str:
+    """SPARQL 1.1 TSV: every term in Turtle syntax, tabs and line breaks escaped."""
+    if term is None:
+        return ""
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    text = term.n3()
+    if isinstance(term, Literal):
+        text = text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _rows(result: Result) -> tuple[list[str], list[list]]:
+    # ASK has no CSV/TSV form in the standard; we follow Jena, whose readers expect a one-cell _askResult.
+    if result.kind == "ASK":
+        return ["_askResult"], [[Literal(bool(result.boolean))]]
+    return result.variables, result.rows
+
+
+def _csv(result: Result) -> bytes:
+    header, rows = _rows(result)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")  # the standard asks for CRLF line ends
+    writer.writerow(header)
+    writer.writerows([_csv_cell(term) for term in row] for row in rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _tsv(result: Result) -> bytes:
+    header, rows = _rows(result)
+    lines = ["\t".join(f"?{v}" for v in header)] if result.kind != "ASK" else ["\t".join(header)]
+    lines += ["\t".join(_tsv_cell(term) for term in row) for row in rows]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _graph_writer(fmt) -> Callable[[Result], bytes]:
+    return lambda result: serialize(result.graph, fmt)
+
+
+ANSWER_FORMATS = (
+    AnswerFormat("application/sparql-results+json", "json", ROW_FORMS, _json),
+    AnswerFormat("application/sparql-results+xml", "xml", ROW_FORMS, _xml),
+    AnswerFormat("text/csv", "csv", ROW_FORMS, _csv),
+    AnswerFormat("text/tab-separated-values", "tsv", ROW_FORMS, _tsv),
+    # Generic types that many clients send alone.
+    AnswerFormat("application/json", None, ROW_FORMS, _json),
+    AnswerFormat("application/xml", None, ROW_FORMS, _xml),
+    *(AnswerFormat(f.media_type, f.name, GRAPH_FORMS, _graph_writer(f)) for f in FORMATS.values() if not f.quads),
+)
+_BY_MEDIA_TYPE = {f.media_type: f for f in ANSWER_FORMATS}
+
+
+def offers(form: str) -> list[str]:
+    """The media types a query form's answer can take, the default first."""
+    return [f.media_type for f in ANSWER_FORMATS if form in f.forms]
+
+
+def format_names(form: str) -> dict[str, str]:
+    """``format`` parameter values and the media types they stand for."""
+    return {f.name: f.media_type for f in ANSWER_FORMATS if form in f.forms and f.name}
+
+
+def write(result: Result, media_type: str) -> bytes:
+    """The body of ``result`` in ``media_type`` (one that ``offers`` gives for its form), UTF-8."""
+    return _BY_MEDIA_TYPE[media_type].write(result)

@@ -1,0 +1,178 @@
+"""The query catalogue on the web: ``/queries`` (the list, with a ``.json`` twin), ``/queries/<name>`` (the
+answer as an HTML table, with ``.json``, ``.csv`` and, for graphs, ``.ttl`` twins; parameters as URL
+parameters, bound by the store, never spliced) and ``/query``, the YASGUI editor with one tab per catalogue
+query, run against our own ``/sparql``.
+
+YASGUI comes from the npm package ``@zazuko/yasgui`` that ``make vendor`` installs into ``static/vendor/``; it is
+served from here, never from a CDN, and configured so that it makes no outside request (no prefix.cc or LOV
+autocompletion, no endpoint catalogue but ours).
+"""
+
+import json
+from importlib import resources
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from rdflib import Graph
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from ..catalogue import Query
+from ..errors import DataError
+from ..namespaces import BASE, PREFIXES
+from . import negotiation, sparql, workers
+from .site import Site
+
+YASGUI_PACKAGE = "@zazuko/yasgui@4.6.2"
+VENDOR_FILES = {"yasgui.min.js": "text/javascript", "yasgui.min.css": "text/css"}
+MISSING_VENDOR = (f"YASGUI is not installed: run `make vendor` (it installs {YASGUI_PACKAGE} from the npm "
+                  "registry into src/yuetang_kg/web/static/vendor/); `make run` and `make test` do it too.")
+# What each page suffix asks the workers for: an Accept list that fits both query forms where it can.
+SUFFIX_ACCEPT = {
+    "": "application/sparql-results+json, application/n-triples;q=0.9",
+    ".json": "application/sparql-results+json, application/ld+json;q=0.9",
+    ".csv": "text/csv",
+    ".ttl": "text/turtle",
+}
+
+
+def vendor_path(name: str):
+    return resources.files("yuetang_kg.web") / "static" / "vendor" / name
+
+
+def vendor_installed() -> bool:
+    return all(vendor_path(name).is_file() for name in VENDOR_FILES)
+
+
+def short(iri: str) -> str:
+    """An IRI with a known prefix, as a reader wants it (``id:place/qixing-cun``).
+
+    >>> short("https://w3id.org/yuetang-kg/ontology#Village")
+    'ykg:Village'
+    """
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(str(namespace)) and len(iri) > len(str(namespace)):
+            return f"{prefix}:{iri[len(str(namespace)):]}"
+    return iri
+
+
+def local_link(iri: str) -> str:
+    """Our own IRIs open their page on this site; others stay as they are."""
+    return "/" + iri[len(BASE):] if iri.startswith(BASE) else iri
+
+
+def _cell(term: dict | None) -> dict:
+    if term is None:
+        return {"text": ""}
+    if term["type"] == "uri":
+        return {"text": short(term["value"]), "href": local_link(term["value"]), "title": term["value"]}
+    if term["type"] == "bnode":
+        return {"text": f"_:{term['value']}"}
+    note = term.get("xml:lang") or (short(term["datatype"]) if "datatype" in term else "")
+    return {"text": term["value"], "note": note}
+
+
+def _rdf_cell(node) -> dict:
+    kind = {"URIRef": "uri", "BNode": "bnode"}.get(type(node).__name__, "literal")
+    term = {"type": kind, "value": str(node)}
+    if kind == "literal" and node.language:
+        term["xml:lang"] = node.language
+    elif kind == "literal" and node.datatype:
+        term["datatype"] = str(node.datatype)
+    return _cell(term)
+
+
+def table(answer: workers.Answer) -> tuple[list[str], list[list[dict]]]:
+    """Column names and display cells of an answer fetched with ``SUFFIX_ACCEPT[""]``."""
+    if answer.media_type == "application/n-triples":
+        graph = Graph().parse(data=answer.body.decode("utf-8"), format="nt")
+        return ["subject", "predicate", "object"], [[_rdf_cell(t) for t in triple] for triple in sorted(graph)]
+    body = json.loads(answer.body)
+    if "boolean" in body:
+        return ["answer"], [[{"text": "true" if body["boolean"] else "false"}]]
+    names = body["head"]["vars"]
+    return names, [[_cell(row.get(name)) for name in names] for row in body["results"]["bindings"]]
+
+
+def given_parameters(query: Query, request: Request) -> dict[str, str]:
+    """The URL's parameters as the query's parameters, unknown or missing ones named in a 400."""
+    given = dict(request.query_params)
+    names = [p.name for p in query.params]
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise sparql.BadRequest(f"query {query.name} has no parameter {', '.join(unknown)}; "
+                                f"valid: {', '.join(names) or 'none'}")
+    missing = [p.name for p in query.params if p.name not in given and p.default is None]
+    if missing:
+        raise sparql.BadRequest(f"query {query.name} needs the URL parameter {', '.join(missing)}")
+    return given
+
+
+def listing(catalogue: dict[str, Query]) -> list[dict]:
+    return [
+        {"name": q.name, "title_zh": q.title_zh, "title_en": q.title_en, "description": q.description,
+         "tags": list(q.tags), "view": q.view, "url": f"/queries/{q.name}",
+         "params": [{"name": p.name, "kind": p.kind, "default": p.default, "description": p.description}
+                    for p in q.params]}
+        for q in catalogue.values()
+    ]
+
+
+def routes(site: Site) -> list[Route]:
+    templates = Environment(loader=PackageLoader("yuetang_kg.web", "templates"), autoescape=select_autoescape())
+
+    def page(name: str, status: int = 200, **context) -> HTMLResponse:
+        return HTMLResponse(templates.get_template(name).render(**context), status)
+
+    async def index(request: Request) -> Response:
+        return page("catalogue_index.html", queries=listing(site.catalogue))
+
+    async def index_json(request: Request) -> Response:
+        return JSONResponse(listing(site.catalogue), headers=sparql.CORS)
+
+    async def query_page(request: Request) -> Response:
+        name, _, suffix = request.path_params["name"].partition(".")
+        suffix = f".{suffix}" if suffix else ""
+        query = site.catalogue.get(name)
+        if query is None or suffix not in SUFFIX_ACCEPT:
+            return PlainTextResponse(f"no catalogue query {request.path_params['name']!r}; see /queries\n", 404)
+        try:
+            given = given_parameters(query, request)
+            job = workers.Job(query.text, query.bindings(given), SUFFIX_ACCEPT[suffix], None,
+                              site.settings.max_rows)
+            answer = await sparql.run_query(site, job)
+        except (sparql.BadRequest, DataError, negotiation.NotAcceptable, workers.QueryTimeout, workers.Busy,
+                workers.WorkerFailed) as error:
+            if suffix:
+                return sparql.error_response(error)
+            status = sparql.error_response(error).status_code
+            return page("catalogue_query.html", status, query=query, given=request.query_params, error=str(error))
+        if suffix:
+            return sparql.answer_response(answer)
+        columns, rows = table(answer)
+        return page("catalogue_query.html", query=query, given=request.query_params, columns=columns, rows=rows,
+                    truncated=answer.truncated, max_rows=site.settings.max_rows,
+                    query_string=request.url.query)
+
+    async def editor(request: Request) -> Response:
+        if not vendor_installed():
+            return PlainTextResponse(MISSING_VENDOR + "\n", 500)
+        tabs = [{"name": q.name, "title": q.title_zh or q.name, "query": q.text} for q in site.catalogue.values()]
+        return page("query_editor.html", tabs=tabs, selected=request.query_params.get("tab"))
+
+    async def vendor(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in VENDOR_FILES:
+            return PlainTextResponse("not found\n", 404)
+        path = vendor_path(name)
+        if not path.is_file():
+            return PlainTextResponse(MISSING_VENDOR + "\n", 404)
+        return FileResponse(path, media_type=VENDOR_FILES[name])
+
+    return [
+        Route("/queries", index),
+        Route("/queries.json", index_json),
+        Route("/queries/{name}", query_page),
+        Route(sparql.QUERY_PAGE, editor),
+        Route("/static/vendor/{name}", vendor),
+    ]

@@ -1,0 +1,80 @@
+"""HTTP content negotiation: pick the best of the media types a response can take from an ``Accept`` header
+(RFC 9110 §12.5.1: q-values, ``type/*`` and ``*/*`` ranges, the most specific range deciding), or from an
+explicit ``format`` request parameter, which wins over the header.
+
+>>> choose(["application/sparql-results+json", "text/csv"], "text/csv;q=0.9, application/*;q=0.5")
+'text/csv'
+>>> choose(["text/turtle", "application/n-triples"], None)
+'text/turtle'
+"""
+
+from collections.abc import Mapping, Sequence
+
+
+class NotAcceptable(ValueError):
+    """No offered media type is acceptable; the message lists what is on offer."""
+
+
+def parse_accept(header: str) -> list[tuple[str, float]]:
+    """The media ranges of an Accept header with their q-values, parameters other than q dropped.
+
+    >>> parse_accept("text/html, application/xml;q=0.9, */*;q=0.8")
+    [('text/html', 1.0), ('application/xml', 0.9), ('*/*', 0.8)]
+    """
+    ranges = []
+    for part in header.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        if "/" not in media:
+            continue  # not a media range: ignore it, as browsers and servers do
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+        ranges.append((media.lower(), q))
+    return ranges
+
+
+def quality(media_type: str, ranges: list[tuple[str, float]]) -> float:
+    """How much the client wants ``media_type``: the q of the most specific range that matches it."""
+    kind, _, sub = media_type.partition("/")
+    best, specificity = 0.0, -1
+    for media, q in ranges:
+        r_kind, _, r_sub = media.partition("/")
+        if media == media_type:
+            level = 2
+        elif r_kind == kind and r_sub == "*":
+            level = 1
+        elif media == "*/*":
+            level = 0
+        else:
+            continue
+        if level > specificity:
+            best, specificity = q, level
+    return best
+
+
+def choose(offers: Sequence[str], accept: str | None, fmt: str | None = None,
+           names: Mapping[str, str] | None = None) -> str:
+    """The media type to answer with, from ``offers`` (best first when the client has no preference).
+
+    ``fmt`` is a format name from ``names`` (e.g. ``csv``) or a media type; when given it decides alone.
+    """
+    if fmt:
+        wanted = (names or {}).get(fmt, fmt.lower())
+        if wanted in offers:
+            return wanted
+        valid = ", ".join(sorted({n for n, m in (names or {}).items() if m in offers} | set(offers)))
+        raise NotAcceptable(f"format {fmt!r} is not available here; valid: {valid}")
+    if not accept or not accept.strip():
+        return offers[0]
+    ranges = parse_accept(accept)
+    scored = [(quality(offer, ranges), -index, offer) for index, offer in enumerate(offers)]
+    best_q, _, best = max(scored)
+    if best_q <= 0:
+        raise NotAcceptable(f"none of the accepted media types ({accept}) is available here; "
+                            f"available: {', '.join(offers)}")
+    return best

@@ -1,0 +1,164 @@
+"""``/sparql``: the SPARQL 1.1 Protocol (query operation) over the site's dataset, read-only and limited.
+
+Queries come by GET (``?query=``), by POST of a form, or by POST of ``application/sparql-query``; the answer's
+format follows ``Accept`` (q-values honoured) or the ``format`` parameter. A GET without a query answers the
+Service Description. Every query runs in a worker process (``workers``) under the site's timeout and row cap.
+
+Status codes: 400 malformed query or request, 403 refused (update, SERVICE, LOAD, FROM, dataset parameters),
+406 no acceptable format, 413/414 request too large, 415 unknown body type, 503 timeout or all workers busy.
+"""
+
+from urllib.parse import parse_qsl
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from ..errors import DataError
+from ..formats import FORMATS, serialize
+from . import guard, negotiation, service, workers
+from .site import Site
+
+TRUNCATED_HEADER = "X-Yuetang-Truncated"
+# Reads are public: any web page may query the endpoint (YASGUI elsewhere, notebooks in the browser).
+CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": TRUNCATED_HEADER}
+PREFLIGHT = {
+    **CORS,
+    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Content-Type",
+    "Access-Control-Max-Age": "86400",
+}
+DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
+FORM = "application/x-www-form-urlencoded"
+QUERY_BODY = "application/sparql-query"
+UPDATE_BODY = "application/sparql-update"
+QUERY_PAGE = "/query"
+
+
+class BadRequest(ValueError):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def content_type(media_type: str) -> str:
+    return f"{media_type}; charset=utf-8"
+
+
+def error_response(error: Exception) -> Response:
+    """The HTTP answer to a refused or failed query: a status and the message as plain text."""
+    status = {
+        guard.Malformed: 400,
+        DataError: 400,
+        guard.Refused: 403,
+        negotiation.NotAcceptable: 406,
+        workers.QueryTimeout: 503,
+        workers.Busy: 503,
+        workers.WorkerFailed: 500,
+    }.get(type(error), getattr(error, "status", 500))
+    headers = dict(CORS)
+    if isinstance(error, workers.Busy):
+        headers["Retry-After"] = "1"
+    return PlainTextResponse(f"{error}\n", status, headers=headers)
+
+
+async def run_query(site: Site, job: workers.Job) -> workers.Answer:
+    """Run a job on the site's workers under its timeout, without blocking the event loop."""
+    return await run_in_threadpool(site.workers.run, job, site.settings.timeout_s)
+
+
+def answer_response(answer: workers.Answer, extra: dict | None = None) -> Response:
+    headers = {**CORS, "Content-Type": content_type(answer.media_type), "Vary": "Accept", **(extra or {})}
+    if answer.truncated:
+        headers[TRUNCATED_HEADER] = "true"
+    return Response(answer.body, 200, headers=headers)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 past ``limit`` bytes (checked before reading when the size is given)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BadRequest(f"request body of {declared} bytes is over the limit of {limit}", 413)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BadRequest(f"request body is over the limit of {limit} bytes", 413)
+    return bytes(body)
+
+
+def decode(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"{what} is not UTF-8: {error}") from None
+
+
+async def read_parameters(request: Request, limit: int) -> dict[str, list[str]]:
+    """The protocol's parameters from the URL and, for POST, the body; a query body becomes ``query``."""
+    if len(request.url.query) > limit:
+        raise BadRequest(f"the URL's query string is over the limit of {limit} bytes; POST long queries", 414)
+    params: dict[str, list[str]] = {}
+    pairs = parse_qsl(request.url.query, keep_blank_values=True)
+    if request.method == "POST":
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        body = await read_body(request, limit)
+        if media_type == FORM:
+            pairs += parse_qsl(decode(body, "the form"), keep_blank_values=True)
+        elif media_type == QUERY_BODY:
+            pairs.append(("query", decode(body, "the query")))
+        elif media_type == UPDATE_BODY:
+            raise guard.Refused("this endpoint is read-only: SPARQL updates are refused")
+        else:
+            raise BadRequest(f"POST a body of type {FORM} or {QUERY_BODY}, not {media_type or 'nothing'}", 415)
+    for key, value in pairs:
+        params.setdefault(key, []).append(value)
+    return params
+
+
+def single(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name, [])
+    if len(values) > 1:
+        raise BadRequest(f"give the parameter {name!r} once, not {len(values)} times")
+    return values[0] if values else None
+
+
+def describe_service(request: Request, site: Site) -> Response:
+    """The Service Description, or a redirect to the query page for a browser that prefers HTML."""
+    offers = [f.media_type for f in FORMATS.values() if not f.quads] + ["text/html"]
+    media_type = negotiation.choose(offers, request.headers.get("accept"))
+    if media_type == "text/html":
+        return RedirectResponse(QUERY_PAGE, 303, headers=CORS)
+    endpoint = str(request.url.replace(query=""))
+    graph = service.service_description(endpoint, len(site.data) + len(site.ontology), site.settings)
+    fmt = next(f for f in FORMATS.values() if f.media_type == media_type)
+    headers = {**CORS, "Content-Type": content_type(media_type), "Vary": "Accept"}
+    return Response(serialize(graph, fmt), 200, headers=headers)
+
+
+def routes(site: Site) -> list[Route]:
+    async def endpoint(request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers=PREFLIGHT)
+        try:
+            params = await read_parameters(request, site.settings.max_request_bytes)
+            if "update" in params:
+                raise guard.Refused("this endpoint is read-only: SPARQL updates are refused")
+            if any(name in params for name in DATASET_PARAMS):
+                raise guard.Refused("default-graph-uri and named-graph-uri are refused: this endpoint answers "
+                                    "from its own dataset only")
+            text = single(params, "query")
+            if text is None:
+                if request.method == "POST":
+                    raise BadRequest("no query: send it as the 'query' parameter or as an application/"
+                                     "sparql-query body")
+                return describe_service(request, site)
+            job = workers.Job(text, {}, request.headers.get("accept"), single(params, "format"),
+                              site.settings.max_rows)
+            return answer_response(await run_query(site, job))
+        except (BadRequest, guard.Malformed, guard.Refused, negotiation.NotAcceptable, DataError,
+                workers.QueryTimeout, workers.Busy, workers.WorkerFailed) as error:
+            return error_response(error)
+
+    return [Route("/sparql", endpoint, methods=["GET", "POST", "OPTIONS"])]

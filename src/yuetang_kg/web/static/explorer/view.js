@@ -1,0 +1,73 @@
+// An offline view written by `yuetang-kg viz`: search by hanzi, pinyin (with or without tones) or English, and
+// physics switched off once the layout has stabilised. `network` and `nodes` are the globals of pyvis' page.
+(function () {
+  "use strict";
+  var state = (window.yuetangView = { ready: false, selected: null, started: performance.now(), settledMs: null });
+
+  // The same normalisation as project.search_key: no tone marks, lower case, letters and digits only.
+  function key(text) {
+    return String(text).normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/[^\p{L}\p{N}]/gu, "");
+  }
+
+  var entries = nodes.get().map(function (node) {
+    return { id: node.id, label: node.label, names: node.names || [], slug: node.slug, keys: (node.names || []).map(key) };
+  });
+
+  // Like analytics.find: exact name or id, then prefix, then substring; the shorter matching name first.
+  function rank(entry, text, wanted) {
+    var best = { rank: entry.slug === text.trim() ? 0 : 3, length: 0 };
+    entry.keys.forEach(function (k) {
+      var r = k === wanted ? 0 : k.indexOf(wanted) === 0 ? 1 : k.indexOf(wanted) >= 0 ? 2 : 3;
+      if (r < best.rank || (r === best.rank && k.length < best.length)) best = { rank: r, length: k.length };
+    });
+    return best;
+  }
+
+  function search(text) {
+    var wanted = key(text);
+    if (!wanted) return [];
+    return entries
+      .map(function (e) { var r = rank(e, text, wanted); r.entry = e; return r; })
+      .filter(function (r) { return r.rank < 3; })
+      .sort(function (a, b) {
+        return a.rank - b.rank || a.length - b.length || (a.entry.id < b.entry.id ? -1 : 1);
+      })
+      .map(function (r) { return r.entry; });
+  }
+
+  function show(id) {
+    network.selectNodes([id]);
+    network.focus(id, { scale: 1.2, animation: false });
+    state.selected = id;
+  }
+
+  var input = document.getElementById("view-search");
+  var list = document.getElementById("view-search-results");
+  input.addEventListener("input", function () {
+    list.replaceChildren();
+    search(input.value).slice(0, 8).forEach(function (entry) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = entry.names.slice(0, 2).join(" · ");
+      button.addEventListener("click", function () { show(entry.id); });
+      var item = document.createElement("li");
+      item.appendChild(button);
+      list.appendChild(item);
+    });
+  });
+  input.form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var found = search(input.value);
+    if (found.length) show(found[0].id);
+  });
+  state.search = function (text) { return search(text).map(function (e) { return e.id; }); };
+
+  function settled() {
+    if (state.ready) return;
+    network.setOptions({ physics: false });
+    state.settledMs = performance.now() - state.started;
+    state.ready = true;
+  }
+  network.once("stabilizationIterationsDone", settled);
+  if (nodes.length === 0) settled();
+})();
