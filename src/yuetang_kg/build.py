@@ -9,10 +9,10 @@ from pathlib import Path
 
 from rdflib import RDF, Graph
 
+from .describe import DEFAULT_BASE_URL, Release, release_date
 from .errors import DataError
 from .facts import Facts, load_facts
-from .files import write_atomic, write_text
-from .formats import FORMATS, serialize
+from .files import write_text
 from .mapping import (
     Context,
     map_documents,
@@ -25,9 +25,9 @@ from .mapping import (
 from .namespaces import YKG
 from .observations import map_derived, map_observations, map_units, map_variables
 from .ontology import load_ontology, load_shapes, terms_of
+from .publication import Publication
 from .validate import validate_graph
 
-DATA_NAME = "yuetang"
 REPORT_NAME = "build-report.json"
 
 
@@ -68,6 +68,11 @@ def inputs_hash(graph_data: Path, ontology_dir: Path) -> str:
     return digest.hexdigest()
 
 
+def release_of(graph_data: Path, ontology_dir: Path, base_url: str = DEFAULT_BASE_URL) -> Release:
+    """What the dataset description says about a build of these inputs: their hash and date (see describe)."""
+    return Release(release_date([graph_data, ontology_dir]), inputs_hash(graph_data, ontology_dir), base_url)
+
+
 @dataclass
 class BuildResult:
     graph: Graph
@@ -95,24 +100,23 @@ def build(
     ontology_dir: Path,
     out: Path,
     progress: Callable[[str], None] = lambda message: None,
+    base_url: str = DEFAULT_BASE_URL,
 ) -> BuildResult:
-    """Build the graph and write ``yuetang.ttl``, ``yuetang.nt`` (sorted) and the build report into ``out``."""
+    """Build the graph and write into ``out`` the published files (data and ontology in every format, the
+    JSON-LD context, the VoID + DCAT description, the ontology's documentation) and the build report.
+    ``base_url`` is where the app will serve them, for the description's links."""
     progress(f"reading facts from {graph_data}")
     facts, graph, ontology = build_graph(graph_data, ontology_dir)
     progress(f"mapped and validated {len(graph)} triples")
     result = BuildResult(graph, ontology, facts)
     out = Path(out)
-    for name in ("ttl", "nt"):
-        fmt = FORMATS[name]
-        path = out / f"{DATA_NAME}{fmt.extension}"
-        write_atomic(path, serialize(graph, fmt))
-        result.outputs.append(path)
-        progress(f"wrote {path}")
+    release = release_of(graph_data, ontology_dir, base_url)
+    result.outputs += Publication(graph, ontology, release).write(out, progress)
     result.report = {
         "triples": len(graph),
         "classes": class_counts(graph),
         "facts_files": facts.files,
-        "inputs_sha256": inputs_hash(graph_data, ontology_dir),
+        "inputs_sha256": release.inputs_sha256,
         "outputs": {
             p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(result.outputs)
         },

@@ -219,7 +219,7 @@ def read_yaml(path: Path, root: Path) -> tuple[dict, str]:
     rel = _relative(path, root)
     try:
         with path.open(encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+            data = yaml.load(handle, Loader=_LineLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"{rel}:{mark.line + 1}" if mark else rel

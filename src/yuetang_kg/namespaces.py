@@ -77,16 +77,50 @@ KIND_OF_TOP_CLASS = {
     "Statement": "statement",
 }
 
-_PLACE_CLASSES = (
-    "AdministrativeDivision Country Province PrefectureLevelCity District County Subdistrict Town Village "
-    "VillagerGroup Community ResidentialCompound Region MetropolitanArea EcologicalZone DevelopmentZone River "
-    "Mountain Facility"
-).split()
-_ORG_CLASSES = (
-    "Enterprise StateOwnedEnterprise Cooperative PartyOrganization GovernmentBody EducationalInstitution School "
-    "HealthcareOrganization ResearchInstitution"
-).split()
-_INITIATIVE_CLASSES = "Project Programme Campaign Plan Strategy Goal PolicyDocument Mechanism Service Measure".split()
+_PLACE_CLASSES = [
+    "AdministrativeDivision",
+    "Country",
+    "Province",
+    "PrefectureLevelCity",
+    "District",
+    "County",
+    "Subdistrict",
+    "Town",
+    "Village",
+    "VillagerGroup",
+    "Community",
+    "ResidentialCompound",
+    "Region",
+    "MetropolitanArea",
+    "EcologicalZone",
+    "DevelopmentZone",
+    "River",
+    "Mountain",
+    "Facility",
+]
+_ORG_CLASSES = [
+    "Enterprise",
+    "StateOwnedEnterprise",
+    "Cooperative",
+    "PartyOrganization",
+    "GovernmentBody",
+    "EducationalInstitution",
+    "School",
+    "HealthcareOrganization",
+    "ResearchInstitution",
+]
+_INITIATIVE_CLASSES = [
+    "Project",
+    "Programme",
+    "Campaign",
+    "Plan",
+    "Strategy",
+    "Goal",
+    "PolicyDocument",
+    "Mechanism",
+    "Service",
+    "Measure",
+]
 
 KIND_OF_CLASS = {
     **KIND_OF_TOP_CLASS,

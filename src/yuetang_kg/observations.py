@@ -84,7 +84,7 @@ def _check_stated(obs: Observation, where: str) -> None:
 
 def _label(ctx: Context, node: URIRef, about: str, variable: str, period: str) -> None:
     facts = ctx.facts
-    subject = facts.entities[about] if about in facts.entities else None
+    subject = facts.entities.get(about)
     var = facts.variables.get(variable)
     zh_subject = subject.zh if subject else about
     en_subject = subject.en if subject else about

@@ -19,7 +19,7 @@ def read_turtle(path: Path) -> Graph:
         graph.parse(path, format="turtle", encoding="utf-8")
     except FileNotFoundError:
         raise DataError("file not found", str(path)) from None
-    except Exception as error:  # rdflib raises several parser exception types
+    except Exception as error:  # noqa: BLE001 - rdflib raises several parser exception types
         raise DataError(f"invalid Turtle: {error}", str(path)) from None
     return graph
 

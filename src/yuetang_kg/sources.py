@@ -64,7 +64,7 @@ class Document:
         best, best_ratio = "", -1.0
         matcher = difflib.SequenceMatcher(autojunk=False)
         matcher.set_seq2(quote)
-        for start in range(0, max(1, len(self.text) - width + 1)):
+        for start in range(max(1, len(self.text) - width + 1)):
             window = self.text[start : start + width]
             matcher.set_seq1(window)
             if matcher.real_quick_ratio() <= best_ratio or matcher.quick_ratio() <= best_ratio:

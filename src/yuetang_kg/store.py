@@ -3,6 +3,7 @@ store, each loaded with the data and the ontology in the default graph. Results 
 """
 
 from dataclasses import dataclass, field
+from itertools import islice
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -54,6 +55,18 @@ def to_oxigraph(term: Node):
     raise TypeError(f"unsupported term {term!r}")
 
 
+def capped(items, max_rows: int | None) -> tuple[list, bool]:
+    """At most ``max_rows`` items and whether more were there: reading one extra item tells, without the rest.
+
+    >>> capped(iter(range(5)), 3)
+    ([0, 1, 2], True)
+    """
+    if max_rows is None:
+        return list(items), False
+    kept = list(islice(items, max_rows + 1))
+    return kept[:max_rows], len(kept) > max_rows
+
+
 class OxigraphStore:
     """The embedded default: pyoxigraph in memory."""
 
@@ -68,22 +81,25 @@ class OxigraphStore:
     def __len__(self) -> int:
         return len(self.store)
 
-    def query(self, sparql: str, bindings: dict[str, Node] | None = None) -> Result:
+    def query(self, sparql: str, bindings: dict[str, Node] | None = None, max_rows: int | None = None) -> Result:
+        """Run a query; with ``max_rows``, stop reading after that many rows (or triples) and flag ``truncated``."""
         substitutions = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
         try:
             answer = self.store.query(sparql, substitutions=substitutions or None)
         except SyntaxError as error:
             raise DataError(f"invalid SPARQL: {error}", "query") from None
-        if isinstance(answer, bool):
-            return Result("ASK", boolean=answer)
+        if isinstance(answer, (bool, ox.QueryBoolean)):  # pyoxigraph 0.5 answers ASK with a QueryBoolean
+            return Result("ASK", boolean=bool(answer))
         if isinstance(answer, ox.QuerySolutions):
             variables = [v.value for v in answer.variables]
-            rows = [tuple(to_rdflib(solution[v]) for v in variables) for solution in answer]
-            return Result("SELECT", variables=variables, rows=rows)
+            solutions, truncated = capped(answer, max_rows)
+            rows = [tuple(to_rdflib(solution[v]) for v in variables) for solution in solutions]
+            return Result("SELECT", variables=variables, rows=rows, truncated=truncated)
+        triples, truncated = capped(answer, max_rows)
         graph = Graph()
-        for triple in answer:
+        for triple in triples:
             graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
-        return Result("CONSTRUCT", graph=graph)
+        return Result("CONSTRUCT", graph=graph, truncated=truncated)
 
 
 class RdflibStore:
@@ -99,20 +115,22 @@ class RdflibStore:
     def __len__(self) -> int:
         return len(self.graph)
 
-    def query(self, sparql: str, bindings: dict[str, Node] | None = None) -> Result:
+    def query(self, sparql: str, bindings: dict[str, Node] | None = None, max_rows: int | None = None) -> Result:
         try:
             answer = self.graph.query(sparql, initBindings=bindings or {})
-        except Exception as error:  # pyparsing and rdflib raise several types for bad queries
+        except Exception as error:  # noqa: BLE001 - pyparsing and rdflib raise several types for bad queries
             raise DataError(f"invalid SPARQL: {error}", "query") from None
         if answer.type == "ASK":
             return Result("ASK", boolean=bool(answer.askAnswer))
         if answer.type == "SELECT":
             variables = [str(v) for v in answer.vars]
-            return Result("SELECT", variables=variables, rows=[tuple(row) for row in answer])
+            rows, truncated = capped(iter(answer), max_rows)
+            return Result("SELECT", variables=variables, rows=[tuple(row) for row in rows], truncated=truncated)
+        triples, truncated = capped(iter(answer), max_rows)
         graph = Graph()
-        for triple in answer:
+        for triple in triples:
             graph.add(triple)
-        return Result("CONSTRUCT", graph=graph)
+        return Result("CONSTRUCT", graph=graph, truncated=truncated)
 
 
 STORES = {"oxigraph": OxigraphStore, "rdflib": RdflibStore}

@@ -30,8 +30,9 @@ def load_graphs(paths: Paths, progress=lambda message: None) -> tuple[Graph, Gra
     if paths.built_graph.exists():
         data = Graph()
         try:
-            data.parse(paths.built_graph, format="nt", encoding="utf-8")
-        except Exception as error:  # rdflib's parsers raise several types
+            # N-Triples is UTF-8 by definition; rdflib's parser refuses an encoding argument for it
+            data.parse(paths.built_graph, format="nt")
+        except Exception as error:  # noqa: BLE001 - rdflib's parsers raise several types
             raise DataError(f"cannot read the built graph: {error}; run yuetang-kg build", str(paths.built_graph))
         return data, ontology
     progress(f"{paths.built_graph} not found: building the graph in memory")
