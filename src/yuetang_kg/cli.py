@@ -9,8 +9,10 @@ import click
 from .build import build, build_graph, class_counts
 from .catalogue import load_catalogue, parse_query_file
 from .errors import DataError
+from .remote import RemoteStore, upload
 from .results import ROW_FORMATS, format_rows
 from .store import STORES, open_store
+from .web.site import Settings
 from .workspace import Paths, load_graphs
 
 
@@ -111,9 +113,17 @@ def queries_command(queries_dir, fmt):
 @click.option("--store", type=click.Choice(sorted(STORES)), default="oxigraph", show_default=True,
               help="Embedded store to answer with.")
 @click.option("--queries", "queries_dir", type=click.Path(path_type=Path), default="queries", show_default=True)
+@click.option("--endpoint", metavar="URL",
+              help="Run on this remote SPARQL 1.1 endpoint (e.g. http://127.0.0.1:7878/query) instead of --store.")
+@click.option("--graph", metavar="IRI", help="With --endpoint: query this named graph as the default graph.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="With --endpoint: seconds to wait.")
 @path_options
-def query_command(name_or_file, expression, params, fmt, store, queries_dir, data, ontology, out):
-    """Run a catalogue query by NAME, a .rq FILE, or -e SPARQL; '-' reads the query from stdin."""
+def query_command(name_or_file, expression, params, fmt, store, queries_dir, endpoint, graph, timeout,
+                  data, ontology, out):
+    """Run a catalogue query by NAME, a .rq FILE, or -e SPARQL; '-' reads the query from stdin.
+
+    With --endpoint the query runs on a remote engine; -p values are then bound by a VALUES block (see README).
+    """
     if (name_or_file is None) == (expression is None):
         raise DataError("give a query NAME, a FILE, '-' or -e SPARQL (one of them)", "query")
     if expression is not None:
@@ -133,9 +143,65 @@ def query_command(name_or_file, expression, params, fmt, store, queries_dir, dat
                     raise DataError(f"no query named {name_or_file!r}; see yuetang-kg queries", "query")
                 query = catalogue[name_or_file]
             text, bindings = query.text, query.bindings(dict(params))
-    graph, onto = load_graphs(paths_from(data, ontology, out, queries_dir), progress)
-    result = open_store(store, graph, onto).query(text, bindings)
+    if graph and not endpoint:
+        raise DataError("--graph names a graph on a remote endpoint: give --endpoint too", "--graph")
+    if endpoint:
+        result = RemoteStore(endpoint, graph, timeout).query(text, bindings)
+    else:
+        data_graph, onto = load_graphs(paths_from(data, ontology, out, queries_dir), progress)
+        result = open_store(store, data_graph, onto).query(text, bindings)
     if result.kind == "CONSTRUCT":
         click.echo(result.graph.serialize(format="turtle"), nl=False)
     else:
         click.echo(format_rows(result, fmt), nl=False)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--timeout", type=float, default=Settings.timeout_s, show_default=True,
+              help="Seconds a query may run before it is stopped.")
+@click.option("--max-rows", type=int, default=Settings.max_rows, show_default=True,
+              help="Rows (or triples) per answer; longer answers are cut and flagged.")
+@click.option("--workers", type=int, default=Settings.workers, show_default=True,
+              help="Query worker processes.")
+@click.option("--store", type=click.Choice(sorted(STORES)), default="oxigraph", show_default=True,
+              help="Embedded store to answer with.")
+@click.option("--queries", "queries_dir", type=click.Path(path_type=Path), default="queries", show_default=True)
+@path_options
+def serve_command(host, port, timeout, max_rows, workers, store, queries_dir, data, ontology, out):
+    """Serve the SPARQL endpoint (/sparql), the query catalogue (/queries, /query) and the explorer."""
+    import uvicorn
+
+    from .web.app import create_app
+    from .web.site import Site
+
+    graph, onto = load_graphs(paths_from(data, ontology, out, queries_dir), progress)
+    settings = Settings(timeout_s=timeout, max_rows=max_rows, workers=workers)
+    site = Site(graph, onto, load_catalogue(queries_dir), settings=settings, store_kind=store)
+    shown = f"[{host}]" if ":" in host else host
+    progress(f"serving {len(graph) + len(onto)} triples on http://{shown}:{port}/ "
+             f"(SPARQL endpoint /sparql, catalogue /queries, editor /query); Ctrl-C stops")
+    uvicorn.run(create_app(site), host=host, port=port, log_level="warning")
+
+
+@main.command("load")
+@click.option("--endpoint", metavar="URL", required=True,
+              help="Graph Store Protocol URL: Oxigraph http://HOST:PORT/store, Virtuoso "
+                   "http://HOST:PORT/sparql-graph-crud-auth.")
+@click.option("--graph", metavar="IRI", help="Named graph to load into (default: the default graph).")
+@click.option("--append", is_flag=True, help="POST (add to the graph) instead of PUT (replace it).")
+@click.option("--user", help="User name for Digest or Basic authentication.")
+@click.option("--password", envvar="YUETANG_KG_PASSWORD", help="Password (or set YUETANG_KG_PASSWORD).")
+@click.option("--timeout", type=float, default=60.0, show_default=True)
+@path_options
+def load_command(endpoint, graph, append, user, password, timeout, data, ontology, out):
+    """Upload the graph and the ontology to a remote store through the SPARQL Graph Store Protocol."""
+    if (user is None) != (password is None):
+        raise DataError("give --user and --password together", "--user")
+    data_graph, onto = load_graphs(paths_from(data, ontology, out), progress)
+    credentials = (user, password) if user else None
+    status = upload([data_graph, onto], endpoint, graph, replace=not append, credentials=credentials,
+                    timeout_s=timeout)
+    progress(f"loaded {len(data_graph) + len(onto)} triples into {graph or 'the default graph'} at {endpoint} "
+             f"(HTTP {status})")
