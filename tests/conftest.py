@@ -1,5 +1,6 @@
 """Shared fixtures: the repository's folders, one validated build per session, and stores over it."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,28 @@ from yuetang_kg.store import open_store
 from yuetang_kg.workspace import Paths
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def require_binary(name: str) -> str:
+    """The path of an external program a test needs. Without it the test skips, saying so; under CI=true, where
+    .ci/run installs every such program, it fails instead, so that a missing install never passes as green."""
+    path = shutil.which(name)
+    if path is None:
+        _missing(f"{name} is not installed (.ci/run lists the Debian packages the tests use)")
+    return path
+
+
+def require_file(path: Path, package: str) -> Path:
+    """A file that a Debian package installs (Jena ships jars, no commands): as require_binary."""
+    if not Path(path).exists():
+        _missing(f"{path} is missing: install the Debian package {package} (.ci/run does)")
+    return Path(path)
+
+
+def _missing(message: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; CI must have it")
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,13 @@ from pathlib import Path
 
 import click
 
-from .build import build, build_graph, class_counts
+from .build import build, build_graph, class_counts, release_of
 from .catalogue import load_catalogue, parse_query_file
+from .describe import DEFAULT_BASE_URL
 from .errors import DataError
+from .export import WHAT, export
+from .files import write_atomic
+from .formats import FORMATS
 from .remote import RemoteStore, upload
 from .results import ROW_FORMATS, format_rows
 from .store import STORES, open_store
@@ -57,13 +61,35 @@ def main():
 
 
 @main.command("build")
+@click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True,
+              help="Where the app serves the graph: the dataset description's links to /sparql and /downloads/.")
 @path_options
-def build_command(data, ontology, out):
-    """Build the graph from the curated facts, validate it with SHACL and write it to --out."""
-    result = build(data, ontology, out, progress=progress)
+def build_command(base_url, data, ontology, out):
+    """Build the graph from the curated facts, validate it with SHACL and write it to --out: data and ontology in
+    every RDF format, the JSON-LD context, the VoID + DCAT description (void.ttl) and the ontology's HTML page."""
+    result = build(data, ontology, out, progress=progress, base_url=base_url)
     for cls, count in result.report["classes"].items():
         progress(f"  {cls:24} {count}")
     progress(f"built {result.report['triples']} triples into {out}")
+
+
+@main.command("export")
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="ttl", show_default=True,
+              help="RDF format (trig and nq keep the data and the ontology in named graphs).")
+@click.option("--what", type=click.Choice(list(WHAT)), default="data", show_default=True,
+              help="The instance data, the ontology, or both.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True), default="-",
+              help="File to write (atomically); '-' is stdout.")
+@path_options
+def export_command(fmt, what, output, data, ontology, out):
+    """Export the graph in one RDF format to stdout or a file (from the build in --out, else built in memory)."""
+    data_graph, onto = load_graphs(paths_from(data, ontology, out), progress)
+    payload = export(data_graph, onto, what, FORMATS[fmt])
+    if str(output) == "-":
+        click.echo(payload, nl=False)  # bytes go to the binary stdout unchanged
+    else:
+        write_atomic(output, payload)
+        progress(f"wrote {len(payload)} bytes to {output}")
 
 
 @main.command("validate")
@@ -170,7 +196,8 @@ def query_command(name_or_file, expression, params, fmt, store, queries_dir, end
 @click.option("--queries", "queries_dir", type=click.Path(path_type=Path), default="queries", show_default=True)
 @path_options
 def serve_command(host, port, timeout, max_rows, workers, store, queries_dir, data, ontology, out):
-    """Serve the SPARQL endpoint (/sparql), the query catalogue (/queries, /query) and the explorer."""
+    """Serve the SPARQL endpoint (/sparql), the query catalogue (/queries, /query), the explorer and the
+    downloads (/downloads/, /ontology)."""
     import uvicorn
 
     from .web.app import create_app
@@ -178,10 +205,11 @@ def serve_command(host, port, timeout, max_rows, workers, store, queries_dir, da
 
     graph, onto = load_graphs(paths_from(data, ontology, out, queries_dir), progress)
     settings = Settings(timeout_s=timeout, max_rows=max_rows, workers=workers)
-    site = Site(graph, onto, load_catalogue(queries_dir), settings=settings, store_kind=store)
     shown = f"[{host}]" if ":" in host else host
+    release = release_of(data, ontology, f"http://{shown}:{port}/")  # for /downloads/void.ttl
+    site = Site(graph, onto, load_catalogue(queries_dir), settings=settings, store_kind=store, release=release)
     progress(f"serving {len(graph) + len(onto)} triples on http://{shown}:{port}/ "
-             f"(SPARQL endpoint /sparql, catalogue /queries, editor /query); Ctrl-C stops")
+             f"(SPARQL endpoint /sparql, catalogue /queries, editor /query, files /downloads/); Ctrl-C stops")
     uvicorn.run(create_app(site), host=host, port=port, log_level="warning")
 
 

@@ -42,7 +42,10 @@ def get_format(name: str) -> Format:
 def serialize(graph: Graph | Dataset, fmt: Format) -> bytes:
     """The graph in ``fmt`` as UTF-8 bytes; line formats sorted so that dumps diff cleanly."""
     data = graph.serialize(format=fmt.rdflib, encoding="utf-8")
-    if fmt.sorted_lines:
-        lines = sorted({line for line in data.decode("utf-8").splitlines() if line.strip()})
-        data = ("\n".join(lines) + "\n").encode("utf-8")
-    return data
+    return sort_lines(data) if fmt.sorted_lines else data
+
+
+def sort_lines(data: bytes) -> bytes:
+    """N-Triples or N-Quads with their lines sorted (and duplicates dropped), so that dumps diff cleanly."""
+    lines = sorted({line for line in data.decode("utf-8").splitlines() if line.strip()})
+    return ("\n".join(lines) + "\n").encode("utf-8")

@@ -6,6 +6,7 @@ from pathlib import Path
 from rdflib import Graph
 
 from ..catalogue import Query
+from ..describe import Release
 from ..store import open_store
 from .workers import QueryWorkers
 
@@ -28,6 +29,7 @@ class Site:
     settings: Settings = field(default_factory=Settings)
     store_kind: str = "oxigraph"
     viz: Path = Path("viz")  # the explorer's view styles and chart definitions (views.yaml, charts.yaml)
+    release: Release = field(default_factory=Release)  # date, inputs hash and base URL for /downloads/void.ttl
 
     def __post_init__(self):
         self.store = open_store(self.store_kind, self.data, self.ontology)
