@@ -77,11 +77,13 @@ class _Renderer:
     def blank(self, node: BNode) -> str:
         """A blank node in Turtle-like text: lists as ``( … )``, others as ``[ p o ; … ]``."""
         if (node, RDF.first, None) in self.graph:
-            return "( " + " ".join(self.value(item).text for item in Collection(self.graph, node)) + " )"
-        pairs = sorted(
-            (self.compact(p), self.value(o).text) for p, o in self.graph.predicate_objects(node)
-        )
+            return "( " + " ".join(self.inline(item) for item in Collection(self.graph, node)) + " )"
+        pairs = sorted((self.compact(p), self.inline(o)) for p, o in self.graph.predicate_objects(node))
         return "[ " + " ; ".join(f"{p} {o}" for p, o in pairs) + " ]"
+
+    def inline(self, node) -> str:
+        """A term inside a blank node's text: literals quoted, as in Turtle."""
+        return f'"{node}"' if isinstance(node, Literal) else self.value(node).text
 
     def values(self, node, prop) -> list[Value]:
         return sorted((self.value(o) for o in self.graph.objects(node, prop)), key=_value_key)
