@@ -2,12 +2,14 @@
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
 
 from yuetang_kg.build import build
 from yuetang_kg.catalogue import load_catalogue
+from yuetang_kg.project import to_networkx
 from yuetang_kg.store import open_store
 from yuetang_kg.workspace import Paths
 
@@ -36,6 +38,13 @@ def _missing(message: str) -> None:
     pytest.skip(message)
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def repo_paths() -> Paths:
     return Paths(data=ROOT / "graph_data", ontology=ROOT / "ontology", queries=ROOT / "queries", out=ROOT / "dist")
@@ -50,6 +59,12 @@ def built(repo_paths, tmp_path_factory):
 @pytest.fixture(scope="session")
 def graph(built):
     return built.graph
+
+
+@pytest.fixture(scope="session")
+def projection(built):
+    """The NetworkX projection of the real graph (read-only: tests that change a graph build their own)."""
+    return to_networkx(built.graph, built.ontology)
 
 
 @pytest.fixture(scope="session")

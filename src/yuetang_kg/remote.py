@@ -39,6 +39,30 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IRI_FORBIDDEN = set('<>"{}|^`\\ \t\n\r')
 
 
+def strip_comments(text: str) -> str:
+    r"""The query without its comments (a catalogue query's ``#+`` header among them), strings and IRIs intact.
+
+    SPARQLWrapper guesses the query form with a regular expression that skips only every other comment line
+    (a header line saying "describes" makes it ask for RDF), and a remote engine has no use for them.
+
+    >>> strip_comments('# SELECT\nASK { ?s ?p "#1" } # done')
+    '\nASK { ?s ?p "#1" } '
+    """
+    return "".join("" if t.lastgroup == "comment" else t.group() for t in _TOKENS.finditer(text))
+
+
+def query_form(text: str) -> str | None:
+    r"""SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside comments, strings and IRIs.
+
+    >>> query_form("# DESCRIBE\nPREFIX ex: <http://e/select#> SELECT * { ?s ex:ask ?o }")
+    'SELECT'
+    """
+    for token in _TOKENS.finditer(text):
+        if token.lastgroup == "word" and token.group().upper() in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+            return token.group().upper()
+    return None
+
+
 def where_group_start(text: str) -> int:
     """The offset just after the ``{`` that opens the query's outermost WHERE group.
 
@@ -121,15 +145,17 @@ class RemoteStore:
         self.timeout_s = timeout_s
 
     def query(self, sparql: str, bindings: dict[str, Node] | None = None, max_rows: int | None = None) -> Result:
+        text = strip_comments(bind_values(sparql, bindings or {}))
+        kind = query_form(text)
+        if kind is None:
+            raise DataError("only SELECT, ASK, CONSTRUCT and DESCRIBE queries run on a remote endpoint", "query")
         wrapper = SPARQLWrapper(self.endpoint)
-        wrapper.setQuery(bind_values(sparql, bindings or {}))
+        wrapper.setQuery(text)
+        wrapper.queryType = kind  # our reading, not SPARQLWrapper's regular expression (see strip_comments)
         wrapper.setMethod(POST)  # long catalogue queries would overflow a GET URL
         wrapper.setTimeout(max(1, round(self.timeout_s)))
         if self.graph:
             wrapper.addDefaultGraph(self.graph)
-        kind = wrapper.queryType
-        if kind not in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-            raise DataError(f"only queries run on a remote endpoint, not {kind}", "query")
         graph_answer = kind in ("CONSTRUCT", "DESCRIBE")
         wrapper.setReturnFormat(TURTLE if graph_answer else JSON)
         body = self._fetch(wrapper)

@@ -45,8 +45,13 @@ def check_query(text: str) -> str:
     except ParseBaseException as error:
         _refuse_if_update(text)
         raise Malformed(f"malformed query at line {error.lineno}, column {error.col}: {error.msg}") from None
-    query = parsed[1]
-    if "datasetClause" in query:  # CompValue.get answers the key itself when it is missing
+    prologue, query = parsed
+    declared = {_prefix(decl) for decl in prologue if decl.name == "PrefixDecl"}
+    undeclared = sorted({_prefix(node) for node in _nodes(query) if node.name == "pname"} - declared)
+    if undeclared:  # the engines report it by a list of expected characters; name the prefix instead
+        names = " ".join(f"{u}:" for u in undeclared)
+        raise Malformed(f"malformed query: undeclared prefix {names} (add PREFIX {undeclared[0]}: <…>)")
+    if "datasetClause" in query:
         raise Refused("FROM and FROM NAMED are refused: this endpoint answers from its own dataset only and "
                       "never fetches graphs by IRI; use GRAPH <iri> { … } to pick a named graph")
     if any(node.name == "ServiceGraphPattern" for node in _nodes(query)):
@@ -63,6 +68,11 @@ def _refuse_if_update(text: str) -> None:
         return
     operations = ", ".join(dict.fromkeys(_UPDATE_NAMES.get(op.name, op.name) for op in update.request))
     raise Refused(f"this endpoint is read-only: SPARQL updates ({operations}) are refused")
+
+
+def _prefix(node: CompValue) -> str:
+    # CompValue.get answers the key itself for a missing key; the empty prefix (":x") has no "prefix" key
+    return node["prefix"] if "prefix" in node else ""
 
 
 def _nodes(tree):

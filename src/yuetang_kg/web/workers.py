@@ -28,6 +28,7 @@ from . import answers, guard, negotiation
 log = logging.getLogger(__name__)
 
 _STARTUP_S = 120.0
+_CHECKED_QUERIES = 512  # per worker: the catalogue's queries come again and again; rdflib's parser is slow
 # A fresh interpreter, not a fork (the server has threads, which fork does not copy) and not multiprocessing's
 # spawn (which re-imports the caller's main script): the worker reads its jobs from an inherited socket.
 _WORKER_CODE = "import sys; from yuetang_kg.web.workers import serve; serve(int(sys.argv[1]))"
@@ -62,9 +63,14 @@ class Answer:
     truncated: bool
 
 
-def answer(store, job: Job) -> Answer:
-    """Check, negotiate, run and serialize one query on ``store`` (in the worker, or in-process in tests)."""
-    form = guard.check_query(job.text)
+def answer(store, job: Job, checked: dict[str, str]) -> Answer:
+    """Check, negotiate, run and serialize one query on ``store``; ``checked`` remembers queries that passed."""
+    form = checked.get(job.text)
+    if form is None:
+        form = guard.check_query(job.text)
+        if len(checked) >= _CHECKED_QUERIES:
+            checked.clear()
+        checked[job.text] = form
     media_type = negotiation.choose(answers.offers(form), job.accept, job.fmt, answers.format_names(form))
     result = store.query(job.text, job.bindings, max_rows=job.max_rows)
     return Answer(form, media_type, answers.write(result, media_type), result.truncated)
@@ -78,13 +84,14 @@ def serve(fd: int) -> None:
     ntriples, store_kind = connection.recv()
     store = open_store(store_kind, Graph().parse(data=ntriples, format="nt"))
     connection.send("ready")
+    checked: dict[str, str] = {}
     while True:
         try:
             job = connection.recv()
         except EOFError:
             return
         try:
-            reply = ("ok", answer(store, job))
+            reply = ("ok", answer(store, job, checked))
         except (guard.Malformed, guard.Refused, negotiation.NotAcceptable, DataError) as error:
             reply = ("error", type(error).__name__, str(error))
         except Exception as error:  # an engine bug must not kill the worker: answer it as a server error
