@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from . import analytics
 from .build import build, build_graph, class_counts, release_of
 from .catalogue import load_catalogue, parse_query_file
 from .describe import DEFAULT_BASE_URL
@@ -13,9 +14,11 @@ from .errors import DataError
 from .export import WHAT, export
 from .files import write_atomic
 from .formats import FORMATS
+from .project import to_networkx
 from .remote import RemoteStore, upload
 from .results import ROW_FORMATS, format_rows
 from .store import STORES, open_store
+from .views import load_views, write_views
 from .web.site import Settings
 from .workspace import Paths, load_graphs
 
@@ -101,11 +104,65 @@ def validate_command(data, ontology, out):
 
 
 @main.command("stats")
+@click.option("--graph", "with_graph", is_flag=True,
+              help="Add the entity graph's counts, centrality and (Louvain, fixed seed) communities.")
 @path_options
-def stats_command(data, ontology, out):
+def stats_command(with_graph, data, ontology, out):
     """Counts of the graph: triples and instances per class, as JSON on stdout."""
-    graph, _ = load_graphs(paths_from(data, ontology, out), progress)
-    click.echo(json.dumps({"triples": len(graph), "classes": class_counts(graph)}, ensure_ascii=False, indent=2))
+    graph, onto = load_graphs(paths_from(data, ontology, out), progress)
+    stats = {"triples": len(graph), "classes": class_counts(graph)}
+    if with_graph:
+        stats["graph"] = analytics.summary(to_networkx(graph, onto))
+    click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
+
+
+@main.command("path")
+@click.argument("source")
+@click.argument("target")
+@click.option("--limit", type=int, default=1, show_default=True, help="How many shortest connections to show.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@path_options
+def path_command(source, target, limit, fmt, data, ontology, out):
+    """How SOURCE and TARGET are connected: the shortest chains of relations between two entities (named in zh,
+    en, pinyin with or without tones, or by id), each hop with its relation and the evidence quote."""
+    graph, onto = load_graphs(paths_from(data, ontology, out), progress)
+    projection = to_networkx(graph, onto)
+    start = analytics.resolve(projection, source, "SOURCE")
+    end = analytics.resolve(projection, target, "TARGET")
+    for name, node in ((source, start), (target, end)):
+        note = analytics.resolution_note(projection, name, node)
+        if note:
+            progress(note)
+    found = analytics.shortest_paths(projection, start, end, limit)
+    if not found:
+        raise DataError(f"{analytics.describe(projection, start)} and {analytics.describe(projection, end)} "
+                        "are not connected", "path")
+    if fmt == "json":
+        click.echo(json.dumps([analytics.path_as_data(projection, hops) for hops in found], ensure_ascii=False,
+                              indent=2))
+        return
+    head = f"{analytics.describe(projection, start)} → {analytics.describe(projection, end)}"
+    click.echo("\n\n".join(f"{head}: {len(hops)} hop(s)\n{analytics.format_path(projection, hops)}" for hops in found))
+
+
+@main.command("viz")
+@click.argument("view", required=False)
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to write the HTML files into [default: OUT/viz].")
+@click.option("--entity", help="The entity an ego view is drawn around: a name (zh, en, pinyin) or an id.")
+@click.option("--viz", "viz_dir", type=click.Path(path_type=Path), default="viz", show_default=True,
+              help="Folder holding views.yaml.")
+@path_options
+def viz_command(view, output, entity, viz_dir, data, ontology, out):
+    """Write the interactive views of viz/views.yaml as self-contained HTML files that work offline.
+
+    VIEW names one view (default: every view that needs no --entity); `viz ego --entity 七星村` draws the
+    neighbourhood of one entity. An index.html links the files written."""
+    graph, onto = load_graphs(paths_from(data, ontology, out), progress)
+    written = write_views(to_networkx(graph, onto), load_views(viz_dir), output or out / "viz",
+                          [view] if view else None, entity)
+    for path in written:
+        progress(f"wrote {path}")
 
 
 @main.command("queries")

@@ -1,7 +1,9 @@
 // An offline view written by `yuetang-kg viz`: search by hanzi, pinyin (with or without tones) or English, and
-// physics switched off once the layout has stabilised. `network` and `nodes` are the globals of pyvis' page.
+// physics switched off once the layout has stabilised. `drawGraph`, `network` and `nodes` are the globals of
+// pyvis' page, whose own call of drawGraph() views.render removes.
 (function () {
   "use strict";
+  drawGraph();
   var state = (window.yuetangView = { ready: false, selected: null, started: performance.now(), settledMs: null });
 
   // The same normalisation as project.search_key: no tone marks, lower case, letters and digits only.
@@ -10,28 +12,35 @@
   }
 
   var entries = nodes.get().map(function (node) {
-    return { id: node.id, label: node.label, names: node.names || [], slug: node.slug, keys: (node.names || []).map(key) };
+    return { id: node.id, label: node.label, names: node.names || [], slug: node.slug,
+             keys: (node.names || []).map(key), aliases: (node.aka || []).map(key) };
   });
 
-  // Like analytics.find: exact name or id, then prefix, then substring; the shorter matching name first.
+  // As analytics.find ranks: exact name or id, then prefix, then substring; names before other spellings
+  // (aka); the shorter matching name first.
   function rank(entry, text, wanted) {
-    var best = { rank: entry.slug === text.trim() ? 0 : 3, length: 0 };
-    entry.keys.forEach(function (k) {
-      var r = k === wanted ? 0 : k.indexOf(wanted) === 0 ? 1 : k.indexOf(wanted) >= 0 ? 2 : 3;
-      if (r < best.rank || (r === best.rank && k.length < best.length)) best = { rank: r, length: k.length };
+    var best = entry.slug === text.trim() ? [0, 0, 0] : [3, 0, 0];
+    [entry.keys, entry.aliases].forEach(function (keys, alias) {
+      keys.forEach(function (k) {
+        var r = k === wanted ? 0 : k.indexOf(wanted) === 0 ? 1 : k.indexOf(wanted) >= 0 ? 2 : 3;
+        var candidate = [r, alias, k.length];
+        if (r < 3 && compare(candidate, best) < 0) best = candidate;
+      });
     });
     return best;
+  }
+
+  function compare(a, b) {
+    return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
   }
 
   function search(text) {
     var wanted = key(text);
     if (!wanted) return [];
     return entries
-      .map(function (e) { var r = rank(e, text, wanted); r.entry = e; return r; })
-      .filter(function (r) { return r.rank < 3; })
-      .sort(function (a, b) {
-        return a.rank - b.rank || a.length - b.length || (a.entry.id < b.entry.id ? -1 : 1);
-      })
+      .map(function (e) { return { rank: rank(e, text, wanted), entry: e }; })
+      .filter(function (r) { return r.rank[0] < 3; })
+      .sort(function (a, b) { return compare(a.rank, b.rank) || (a.entry.id < b.entry.id ? -1 : 1); })
       .map(function (r) { return r.entry; });
   }
 
