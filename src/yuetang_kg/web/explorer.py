@@ -1,5 +1,275 @@
-"""Routes of the web app's explorer part (being written)."""
+"""The explorer part of the web app: entity search, resource pages with content negotiation, the annotated
+article, indicator charts and the interactive views, with vis-network served from the pyvis package.
+
+Routes: ``/search`` (+ ``/search.json``), ``/id/<kind>/<slug>`` (+ ``.ttl``, ``.nt``, ``.jsonld``, ``.rdf``),
+``/article`` and ``/article/<slug>``, ``/charts`` (+ ``/charts.json``), ``/views`` and ``/views/<name>``
+(``?entity=`` for the ego view), ``/static/explorer/<file>`` and ``/static/vis-network/<file>``.
+
+Content negotiation answers directly (200 with ``Vary: Accept`` and ``Content-Location`` naming the twin),
+not with a 303: the IRI names a thing described by one document in several formats, and one round trip is
+simpler for every client. The projection and everything derived from it are built on the first request and
+kept for the life of the app (the graph is read-only).
+"""
+
+import threading
+from dataclasses import dataclass
+from importlib import resources
+
+import networkx as nx
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from rdflib import RDF, Graph, URIRef
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from .. import analytics, views
+from ..errors import DataError
+from ..export import render
+from ..formats import FORMATS
+from ..jsonld import context_of
+from ..namespaces import ID
+from ..project import evidence_of, observations, to_networkx
+from . import article, charts, negotiation
+from . import resources as pages
+from .site import Site
+
+HTML = "text/html"
+RDF_FORMATS = [f for f in FORMATS.values() if not f.quads]
+OFFERS = [HTML] + [f.media_type for f in RDF_FORMATS]
+# Explorer pages run only our own scripts; inline SVG and vis-network's element styles are allowed.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+STATIC = {"explorer.css": "text/css", "explorer.js": "text/javascript"}
+VIS_FILES = {"vis-network.min.js": "text/javascript", "vis-network.css": "text/css"}
 
 
-def routes(site):
-    return []
+def vis_network_file(name: str) -> bytes:
+    """vis-network as the pyvis package ships it (the copy its in-line views embed), never from a CDN."""
+    return (resources.files("pyvis") / "templates" / "lib" / "vis-9.1.2" / name).read_bytes()
+
+
+@dataclass
+class Explorer:
+    """What the explorer pages read: the graphs, the projection, labels, documents, spans and charts."""
+
+    data: Graph
+    ontology: Graph
+    projection: nx.MultiDiGraph
+    views: views.ViewSet
+    names: pages.Labels
+    documents: dict[str, article.Document]
+    targets: dict[str, list[dict]]
+    charts: list[charts.Chart]
+    context: dict  # the published JSON-LD context, for the JSON-LD twins
+
+    @classmethod
+    def build(cls, site: Site) -> "Explorer":
+        projection = to_networkx(site.data, site.ontology)
+        names = pages.Labels(site.data, site.ontology)
+        observed = observations(site.data, site.ontology)
+        drawn = charts.charts(observed, charts.load_comparisons(site.viz), lambda iri: names.of(URIRef(iri)))
+        return cls(site.data, site.ontology, projection, views.load_views(site.viz), names,
+                   article.documents(site.data), article.span_targets(site.data, names), drawn,
+                   context_of(site.ontology))
+
+    def evidence(self, spans: list[dict]) -> list[dict]:
+        return [article.quote_in_context(self.documents, span) for span in spans]
+
+    def entry(self, node: str) -> dict:
+        """A search result or list item."""
+        a = self.projection.nodes[node]
+        return {"iri": a["iri"], "href": pages.local_path(a["iri"]), "label_zh": a["label_zh"],
+                "label_en": a["label_en"], "pinyin": a["pinyin"], "type_zh": a["type_zh"], "type_en": a["type_en"]}
+
+    def ego_data(self, node: str) -> dict:
+        """The ego graph of a node as vis-network data, each node with the path of its page."""
+        part = analytics.ego(self.projection, node, 1)
+        nodes, edges, legend = views.vis_data(part, self.views, edge_labels=True)
+        for item in nodes:
+            item["url"] = pages.local_path(item["id"])
+            item["borderWidth"] = 4 if item["id"] == node else 1
+        options = self.views.options_of(self.views.views["ego"]) if "ego" in self.views.views else {}
+        return {"center": node, "nodes": nodes, "edges": edges, "options": options, "legend": legend}
+
+    def charts_about(self, iri: str) -> list[charts.Chart]:
+        return [c for c in self.charts if iri in c.about]
+
+    def resource(self, node: URIRef) -> dict:
+        """Everything the resource page of one IRI shows."""
+        data, names = self.data, self.names
+        iri = str(node)
+        context = {
+            "iri": iri, "zh": names.of(node)[0], "en": names.of(node)[1],
+            "types": [pages.value(t, names) for t in sorted(data.objects(node, RDF.type), key=str)],
+            "properties": pages.properties(data, node, names),
+            "inverse": pages.inverse_relations(data, node, names),
+            "facts": [
+                {**pages.fact_label(data, s, names), "evidence": self.evidence(evidence_of(data, s))}
+                for s in pages.statements_about(data, node)
+            ],
+            "own_evidence": self.evidence(evidence_of(data, node)),
+            "twins": [{"name": f.name, "href": f"{pages.local_path(iri)}{f.extension}", "media_type": f.media_type}
+                      for f in RDF_FORMATS],
+            "entity": None, "observations": [], "charts": self.charts_about(iri), "ego": None,
+            "evidence": self.evidence,
+        }
+        if (node, RDF.type, RDF.Statement) in data:
+            context["statement"] = pages.fact_label(data, node, names)
+        if iri in self.projection:
+            attributes = self.projection.nodes[iri]
+            context["entity"] = attributes
+            context["observations"] = [
+                {**o, "evidence": self.evidence(o["evidence"]), "href": pages.local_path(o["iri"])}
+                for o in attributes["observations"]
+            ]
+            context["ego"] = self.ego_data(iri)
+        return context
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("yuetang_kg.web", "templates"), autoescape=select_autoescape())
+    env.globals["legend_html"] = lambda entries: Markup(views.legend_html(entries))
+    env.globals["svg"] = charts.svg
+    env.globals["bar_label"] = charts.bar_label
+    return env
+
+
+def routes(site: Site):
+    env = _environment()
+    state: dict = {}
+    lock = threading.Lock()
+
+    def explorer() -> Explorer:
+        with lock:
+            if "explorer" not in state:
+                state["explorer"] = Explorer.build(site)
+            return state["explorer"]
+
+    async def ready() -> Explorer:
+        return await run_in_threadpool(explorer)
+
+    def page(name: str, status: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
+        body = env.get_template(name).render(**context)
+        return HTMLResponse(body, status, headers={"Content-Security-Policy": CSP, **(headers or {})})
+
+    def error_page(error: DataError) -> HTMLResponse:
+        return page("explorer_error.html", 500, message=str(error))
+
+    async def search(request: Request) -> Response:
+        text = request.query_params.get("q", "").strip()
+        try:
+            ex = await ready()
+        except DataError as error:
+            return error_page(error)
+        found = [ex.entry(n) for n, _ in analytics.find(ex.projection, text, limit=100)] if text else []
+        if request.url.path.endswith(".json"):
+            return JSONResponse({"query": text, "results": found})
+        groups: dict[str, list[dict]] = {}
+        if not text:
+            for node in ex.projection.nodes:
+                item = ex.entry(node)
+                groups.setdefault(f"{item['type_zh']} · {item['type_en']}", []).append(item)
+        return page("search.html", query=text, results=found,
+                    groups={k: sorted(v, key=lambda i: i["label_zh"]) for k, v in sorted(groups.items())})
+
+    async def resource(request: Request) -> Response:
+        kind, slug = request.path_params["kind"], request.path_params["slug"]
+        chosen = next((f for f in RDF_FORMATS if slug.endswith(f.extension)), None)
+        if chosen is not None:
+            slug = slug[: -len(chosen.extension)]
+        node = ID[f"{kind}/{slug}"]
+        try:
+            ex = await ready()
+        except DataError as error:
+            return error_page(error)
+        if (node, None, None) not in ex.data and (None, None, node) not in ex.data:
+            return page("explorer_error.html", 404, message=f"nothing in the graph has the IRI {node}")
+        if chosen is None:
+            try:
+                media_type = negotiation.choose(OFFERS, request.headers.get("accept"))
+            except negotiation.NotAcceptable as error:
+                return PlainTextResponse(f"{error}\n", 406, headers={"Vary": "Accept"})
+            if media_type == HTML:
+                alternates = ", ".join(f'<{pages.local_path(str(node))}{f.extension}>; rel="alternate"; '
+                                       f'type="{f.media_type}"' for f in RDF_FORMATS)
+                return page("resource.html", headers={"Vary": "Accept", "Link": alternates},
+                            **ex.resource(node))
+            chosen = next(f for f in RDF_FORMATS if f.media_type == media_type)
+        body = render(pages.description(ex.data, node), chosen, ex.context)
+        headers = {"Vary": "Accept", "Content-Location": f"{pages.local_path(str(node))}{chosen.extension}"}
+        return Response(body, media_type=f"{chosen.media_type}; charset=utf-8", headers=headers)
+
+    async def article_page(request: Request) -> Response:
+        try:
+            ex = await ready()
+        except DataError as error:
+            return error_page(error)
+        slug = request.path_params.get("slug")
+        chosen = [d for d in ex.documents.values() if slug is None or d.slug == slug]
+        if slug is None and len(chosen) != 1:
+            return page("article_index.html", documents=chosen)
+        if not chosen:
+            return page("explorer_error.html", 404, message=f"no source document {slug!r}")
+        document = chosen[0]
+        spans = article.spans_of(ex.data, document)
+        return page("article.html", document=document, text=article.annotate(document.text, spans, ex.targets),
+                    spans=spans, targets=ex.targets)
+
+    async def charts_page(request: Request) -> Response:
+        try:
+            ex = await ready()
+        except DataError as error:
+            return error_page(error)
+        if request.url.path.endswith(".json"):
+            return JSONResponse([{"name": c.name, "title_zh": c.title_zh, "title_en": c.title_en, "kind": c.kind,
+                                  "panels": c.panels, "notes": c.notes} for c in ex.charts])
+        return page("charts.html", charts=ex.charts, evidence=ex.evidence)
+
+    async def views_index(request: Request) -> Response:
+        try:
+            ex = await ready()
+        except DataError as error:
+            return error_page(error)
+        return page("views.html", views=list(ex.views.views.values()))
+
+    async def view_page(request: Request) -> Response:
+        try:
+            ex = await ready()
+            view = ex.views.views.get(request.path_params["name"])
+            if view is None:
+                return page("explorer_error.html", 404, message=f"no view {request.path_params['name']!r}")
+            body = await run_in_threadpool(views.render, ex.projection, ex.views, view,
+                                           request.query_params.get("entity"))
+        except DataError as error:
+            return page("explorer_error.html", 400, message=str(error))
+        return HTMLResponse(body)  # the page carries its own CSP (inline scripts, nothing fetched)
+
+    async def static(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in STATIC:
+            return PlainTextResponse("not found\n", 404)
+        body = (resources.files("yuetang_kg.web") / "static" / "explorer" / name).read_bytes()
+        return Response(body, media_type=STATIC[name])
+
+    async def vis(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in VIS_FILES:
+            return PlainTextResponse("not found\n", 404)
+        return Response(vis_network_file(name), media_type=VIS_FILES[name],
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    return [
+        Route("/search", search),
+        Route("/search.json", search),
+        Route("/id/{kind}/{slug}", resource),
+        Route("/article", article_page),
+        Route("/article/{slug}", article_page),
+        Route("/charts", charts_page),
+        Route("/charts.json", charts_page),
+        Route("/views", views_index),
+        Route("/views/{name}", view_page),
+        Route("/static/explorer/{name}", static),
+        Route("/static/vis-network/{name}", vis),
+    ]
