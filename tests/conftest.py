@@ -3,6 +3,10 @@
 import os
 import shutil
 import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -43,6 +47,37 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def wait_for_http(url: str, seconds: float, process: subprocess.Popen, log: Path | None = None) -> None:
+    """Poll ``url`` until it answers 200; fail early, with the reason, when the server process has exited."""
+    deadline = time.monotonic() + seconds
+
+    def tail() -> str:
+        return "" if log is None else "\n" + log.read_text(encoding="utf-8", errors="replace")[-2000:]
+
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited with code {process.returncode} before answering {url}{tail()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"no answer from {url} within {seconds} s{tail()}")
+
+
+def stop(process: subprocess.Popen, seconds: float = 30) -> None:
+    """Stop a server the test started, by its PID: SIGTERM, then SIGKILL if it lingers."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 @pytest.fixture(scope="session")

@@ -162,6 +162,8 @@ def test_service_description_with_void(client, site):
     assert (service, URIRef(sd + "supportedLanguage"), URIRef(sd + "SPARQL11Query")) in description
     dataset = description.value(service, URIRef(sd + "defaultDataset"))
     assert int(description.value(dataset, VOID.triples)) == len(site.data) + len(site.ontology)
+    full_description = description.value(dataset, RDFS.seeAlso)
+    assert client.get(str(full_description)).status_code == 200  # the site's whole VoID + DCAT
     as_jsonld = client.get("/sparql", headers={"Accept": "application/ld+json"})
     assert isomorphic(parsed_graph(as_jsonld.content, "application/ld+json"), description)
 

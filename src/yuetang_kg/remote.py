@@ -10,6 +10,7 @@ outermost WHERE group (``bind_values``). The terms are the validated parameter v
 honour; Virtuoso's default graph otherwise is the union of every graph, its system graphs included.
 """
 
+import base64
 import json
 import re
 import socket
@@ -210,6 +211,49 @@ def graph_store_url(store_url: str, graph: str | None) -> str:
     return f"{store_url}{'&' if '?' in store_url else '?'}{query}"
 
 
+def _head(url: str, headers: dict, timeout_s: float) -> tuple[int, str]:
+    """The status of a bodiless request, and the authentication challenge of a 401."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD", headers=headers), timeout=timeout_s):
+            return 200, ""
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("WWW-Authenticate", "")
+
+
+def _authorization(url: str, method: str, credentials: tuple[str, str] | None, timeout_s: float) -> dict:
+    """The Authorization header for a request with a body, answered to a challenge fetched with a bodiless HEAD
+    and checked with another.
+
+    A server that refuses a request (Virtuoso, asking for credentials or refusing wrong ones) closes the
+    connection while the body is still being sent: a large upload would end in a broken pipe, not in a 401.
+    """
+    status, challenge = _head(url, {}, timeout_s)
+    if status != 401:
+        return {}  # the upload itself will say what else may be wrong
+    if credentials is None:
+        raise DataError("the graph store asks for a user name and password (HTTP 401): give --user and "
+                        "--password", url)
+    scheme, _, parameters = challenge.partition(" ")
+    if scheme.lower() == "basic":
+        token = base64.b64encode(":".join(credentials).encode("utf-8")).decode("ascii")
+
+        def answer(request_method: str) -> str:
+            return f"Basic {token}"
+    elif scheme.lower() == "digest":
+        passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+        passwords.add_password(None, url, *credentials)
+        digest = urllib.request.HTTPDigestAuthHandler(passwords)
+        fields = urllib.request.parse_keqv_list(urllib.request.parse_http_list(parameters))
+
+        def answer(request_method: str) -> str:
+            return f"Digest {digest.get_authorization(urllib.request.Request(url, method=request_method), fields)}"
+    else:
+        raise DataError(f"cannot answer the graph store's authentication challenge {challenge!r}", url)
+    if _head(url, {"Authorization": answer("HEAD")}, timeout_s)[0] == 401:
+        raise DataError("the graph store refused the user name or password (HTTP 401)", url)
+    return {"Authorization": answer(method)}
+
+
 def upload(graphs: list[Graph], store_url: str, graph: str | None = None, replace: bool = True,
            credentials: tuple[str, str] | None = None, timeout_s: float = 60.0) -> int:
     """Send the graphs through the Graph Store Protocol: PUT (replace the graph) or POST (add to it).
@@ -218,18 +262,14 @@ def upload(graphs: list[Graph], store_url: str, graph: str | None = None, replac
     Returns the HTTP status; raises DataError naming the URL when the server refuses.
     """
     url = graph_store_url(store_url, graph)
+    method = "PUT" if replace else "POST"
     # N-Triples is a subset of Turtle: sent as text/turtle, every Graph Store accepts it.
     body = b"".join(g.serialize(format="nt", encoding="utf-8") for g in graphs)
-    handlers = []
-    if credentials:
-        passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
-        passwords.add_password(None, store_url, *credentials)
-        handlers = [urllib.request.HTTPDigestAuthHandler(passwords), urllib.request.HTTPBasicAuthHandler(passwords)]
-    opener = urllib.request.build_opener(*handlers)
-    request = urllib.request.Request(url, data=body, method="PUT" if replace else "POST",
-                                     headers={"Content-Type": "text/turtle; charset=utf-8"})
     try:
-        with opener.open(request, timeout=timeout_s) as response:
+        headers = {"Content-Type": "text/turtle; charset=utf-8",
+                   **_authorization(url, method, credentials, timeout_s)}
+        request = urllib.request.Request(url, data=body, method=method, headers=headers)
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
             return response.status
     except urllib.error.HTTPError as error:
         detail = error.read().decode("utf-8", "replace").strip()[:300]

@@ -1,17 +1,20 @@
 """The SPARQL 1.1 Service Description of the endpoint (answered on a GET of ``/sparql`` without a query), with a
 VoID description of the dataset it serves.
 
-The VoID part is the minimum a client needs (what the dataset is and how many triples it holds); the export's
-dataset description can add to ``dataset_description`` without touching the service part.
+The VoID part is what a client of the endpoint needs (the dataset and how many triples it holds) and points
+with ``rdfs:seeAlso`` to the full VoID + DCAT description that the site serves at ``/.well-known/void``.
 """
+
+from urllib.parse import urljoin
 
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 
+from ..describe import DATASET
 from ..namespaces import BASE, SD, VOID
 from . import answers
 from .site import Settings
 
-DATASET = URIRef(BASE + "dataset")
+WELL_KNOWN_VOID = "/.well-known/void"
 FORMATS_NS = Namespace("http://www.w3.org/ns/formats/")
 # W3C's IRIs for the formats we answer in, by media type.
 FORMAT_IRIS = {
@@ -29,8 +32,8 @@ FORMAT_IRIS = {
 def dataset_description(triples: int, endpoint: URIRef | None = None) -> Graph:
     """VoID: the dataset, its size and (when served) its endpoint.
 
-    >>> len(dataset_description(10))
-    2
+    >>> len(dataset_description(10, URIRef("http://127.0.0.1:8000/sparql")))
+    4
     """
     graph = Graph()
     graph.bind("void", VOID)
@@ -38,6 +41,7 @@ def dataset_description(triples: int, endpoint: URIRef | None = None) -> Graph:
     graph.add((DATASET, VOID.triples, Literal(triples)))
     if endpoint is not None:
         graph.add((DATASET, VOID.sparqlEndpoint, endpoint))
+        graph.add((DATASET, RDFS.seeAlso, URIRef(urljoin(str(endpoint), WELL_KNOWN_VOID))))
     return graph
 
 
