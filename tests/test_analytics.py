@@ -31,12 +31,29 @@ def qixing(projection) -> str:
 
 @pytest.fixture(scope="module")
 def cli_paths(built, repo_paths) -> list[str]:
-    return ["--data", str(repo_paths.data), "--ontology", str(repo_paths.ontology),
-            "--out", str(built.outputs[0].parent)]
+    return [
+        "--data",
+        str(repo_paths.data),
+        "--ontology",
+        str(repo_paths.ontology),
+        "--out",
+        str(built.outputs[0].parent),
+    ]
 
 
-@pytest.mark.parametrize("name", ["七星村", "qixing", "Qixing Village", "qixing village", "Qīxīng Cūn", "QIXING CUN",
-                                  "place/zhaoshan-qixing-cun", "zhaoshan-qixing-cun"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "七星村",
+        "qixing",
+        "Qixing Village",
+        "qixing village",
+        "Qīxīng Cūn",
+        "QIXING CUN",
+        "place/zhaoshan-qixing-cun",
+        "zhaoshan-qixing-cun",
+    ],
+)
 def test_names_resolve_to_the_village(projection, qixing, name):
     assert analytics.resolve(projection, name) == qixing
     assert analytics.find(projection, name)[0][0] == qixing
@@ -90,7 +107,9 @@ def test_path_command_prints_each_hop_with_its_evidence(cli_paths, built, projec
     result = CliRunner().invoke(main, ["path", "七星村", "长株潭", *cli_paths])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    head = re.match(r"^七星村 Qixing Village \[place/zhaoshan-qixing-cun\] → (.+) \[(.+)\]: (\d+) hop\(s\)$", lines[0])
+    head = re.match(
+        r"^七星村 Qixing Village \[place/zhaoshan-qixing-cun\] → (.+) \[(.+)\]: (\d+) hop\(s\)$", lines[0]
+    )
     assert head, lines[0]
     text = built.facts.default_document.text
     hops = [HOP.match(line) for line in lines if HOP.match(line)]
@@ -103,14 +122,17 @@ def test_path_command_prints_each_hop_with_its_evidence(cli_paths, built, projec
     # every hop is followed by its evidence (a quote or a verified reference)
     for index, line in enumerate(lines):
         if HOP.match(line):
-            assert index + 1 < len(lines) and (EVIDENCE.match(lines[index + 1]) or "reference:" in lines[index + 1])
+            assert index + 1 < len(lines) and (
+                EVIDENCE.match(lines[index + 1]) or "reference:" in lines[index + 1]
+            )
     assert "'长株潭' taken as 长株潭" in result.stderr
 
 
 def test_path_command_json_and_errors(cli_paths):
     runner = CliRunner()
-    result = runner.invoke(main, ["path", "zhaoshan-qixing-cun", "changzhutan-dushiquan", "--format", "json",
-                                  *cli_paths])
+    result = runner.invoke(
+        main, ["path", "zhaoshan-qixing-cun", "changzhutan-dushiquan", "--format", "json", *cli_paths]
+    )
     assert result.exit_code == 0, result.output
     (path,) = json.loads(result.stdout)
     assert path[0]["from_zh"] == "七星村" and path[-1]["to"].endswith("/changzhutan-dushiquan")
@@ -124,7 +146,9 @@ def test_centrality_and_communities(projection):
     simple = analytics.undirected(projection)
     central = analytics.centrality(projection, top=5)
     assert central["degree"][0]["degree"] == max(d for _, d in simple.degree())
-    assert [e["degree"] for e in central["degree"]] == sorted((e["degree"] for e in central["degree"]), reverse=True)
+    assert [e["degree"] for e in central["degree"]] == sorted(
+        (e["degree"] for e in central["degree"]), reverse=True
+    )
     found = analytics.communities(projection)
     members = [n for community in found for n in community]
     assert sorted(members) == sorted(projection.nodes)  # a partition: every node once

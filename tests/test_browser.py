@@ -21,8 +21,16 @@ from yuetang_kg.project import to_networkx
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.site import Site
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 XSS = "<img src=x onerror=window.__xss=1>"
 QIXING = "/id/place/zhaoshan-qixing-cun"
@@ -98,8 +106,9 @@ def wait_for(page, expression: str, seconds: float = 20.0):
 @contextmanager
 def serving(app):
     """uvicorn on a free loopback port in a thread of this process; stopped and joined on exit."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), lifespan="off",
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), lifespan="off", log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -123,8 +132,9 @@ def view_files(browser, projection, viz, tmp_path_factory) -> dict[str, Path]:
     """Every view as `yuetang-kg viz` writes it, the ego view of 七星村 included."""
     view_set = views.load_views(viz)
     out = tmp_path_factory.mktemp("views")
-    written = views.write_views(projection, view_set, out) + views.write_views(projection, view_set, out, ["ego"],
-                                                                               "七星村")
+    written = views.write_views(projection, view_set, out) + views.write_views(
+        projection, view_set, out, ["ego"], "七星村"
+    )
     return {path.stem: path for path in written if path.name != "index.html"}
 
 
@@ -135,7 +145,9 @@ def site_url(browser, built, catalogue, viz):
 
 
 def test_every_view_opens_offline_and_draws(browser, view_files, viz):
-    assert set(view_files) >= {v for v in views.load_views(viz).views if v != "ego"} | {"ego-zhaoshan-qixing-cun"}
+    assert set(view_files) >= {v for v in views.load_views(viz).views if v != "ego"} | {
+        "ego-zhaoshan-qixing-cun"
+    }
     for name, path in sorted(view_files.items()):
         with visit(browser, "file://") as (page, record):
             page.goto(path.as_uri())
@@ -167,8 +179,16 @@ def test_chinese_labels_render(browser, view_files, tmp_path):
         assert shot.stat().st_size > 10_000  # a drawn graph with labels, not a blank box
 
 
-EXPLORER_PAGES = ["/search", "/search?q=qixing", QIXING, "/article", "/charts", "/views",
-                  "/id/observation/trade-city-tax-2023", "/id/document/yuetang-2024"]
+EXPLORER_PAGES = [
+    "/search",
+    "/search?q=qixing",
+    QIXING,
+    "/article",
+    "/charts",
+    "/views",
+    "/id/observation/trade-city-tax-2023",
+    "/id/document/yuetang-2024",
+]
 
 
 def test_explorer_pages_load_with_no_error_and_nothing_from_outside(browser, site_url, graph):
@@ -197,13 +217,16 @@ def test_nav_search_finds_the_village(browser, site_url):
 
 def node_position(page, node: str) -> dict | None:
     """Where a node of the ego graph is on screen, if a click there would hit it."""
-    return page.evaluate("""(id) => {
+    return page.evaluate(
+        """(id) => {
       const network = window.yuetangEgo.network;
       const point = network.canvasToDOM(network.getPositions([id])[id]);
       if (network.getNodeAt(point) !== id) return null;
       const box = document.getElementById('ego').getBoundingClientRect();
       return {x: box.left + point.x, y: box.top + point.y};
-    }""", node)
+    }""",
+        node,
+    )
 
 
 def test_clicking_a_node_opens_its_page(browser, site_url):
@@ -234,10 +257,13 @@ def hostile_graph() -> Graph:
 
 def hover_every_node(page, network: str):
     for node in page.evaluate(f"() => {network}.body.data.nodes.getIds()"):
-        point = page.evaluate(f"""(id) => {{
+        point = page.evaluate(
+            f"""(id) => {{
           const p = {network}.canvasToDOM({network}.getPositions([id])[id]);
           const box = {network}.body.container.getBoundingClientRect();
-          return {{x: box.left + p.x, y: box.top + p.y}}; }}""", node)
+          return {{x: box.left + p.x, y: box.top + p.y}}; }}""",
+            node,
+        )
         page.mouse.move(point["x"], point["y"])
         page.wait_for_timeout(400)  # the tooltip shows after interaction.tooltipDelay
 

@@ -32,7 +32,7 @@ def test_nodes_are_the_entities_and_no_bookkeeping(projection, store):
 
 def test_every_node_has_labels_and_type(projection, graph):
     for node, data in projection.nodes(data=True):
-        labels = {label.language: str(label) for label in graph.objects(ID[node[len(str(ID)):]], RDFS.label)}
+        labels = {label.language: str(label) for label in graph.objects(ID[node[len(str(ID)) :]], RDFS.label)}
         assert (data["label_zh"], data["label_en"]) == (labels["zh"], labels["en"]), node
         assert data["type"] and data["type_zh"] and data["type_en"], node
         assert data["type"] == data["classes"][0]
@@ -74,7 +74,9 @@ def test_edge_evidence_is_the_article_text(projection, built):
 def test_observations_are_folded_into_their_subjects(projection, store, built):
     result = store.query(f"SELECT ?o ?about WHERE {{ ?o <{YKG.observationAbout}> ?about }}")
     expected = {(str(o), str(about)) for o, about in result.rows if str(about) in projection}
-    folded = {(item["iri"], node) for node, data in projection.nodes(data=True) for item in data["observations"]}
+    folded = {
+        (item["iri"], node) for node, data in projection.nodes(data=True) for item in data["observations"]
+    }
     assert folded == expected
     text = built.facts.default_document.text
     for _, data in projection.nodes(data=True):
@@ -104,5 +106,5 @@ def test_without_ontology_names_fall_back_to_local_names():
     projected = to_networkx(graph)
     assert projected.nodes[str(a)]["label_zh"] == "甲"
     assert projected.nodes[str(b)]["label_zh"] == "b"  # no label: the slug
-    (_, _, data), = projected.edges(data=True)
+    ((_, _, data),) = projected.edges(data=True)
     assert (data["name"], data["label_en"], data["evidence"]) == ("locatedIn", "locatedIn", [])

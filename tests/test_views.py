@@ -24,13 +24,21 @@ def view_set(repo_paths):
 @pytest.fixture(scope="module")
 def written(projection, view_set, tmp_path_factory):
     out = tmp_path_factory.mktemp("viz")
-    return views.write_views(projection, view_set, out) + views.write_views(projection, view_set, out, ["ego"],
-                                                                            "七星村")
+    return views.write_views(projection, view_set, out) + views.write_views(
+        projection, view_set, out, ["ego"], "七星村"
+    )
 
 
 def test_the_required_views_are_defined(view_set):
-    assert {"whole", "admin", "village-industries", "enterprises-products", "initiatives-domains", "people-posts",
-            "ego"} <= set(view_set.views)
+    assert {
+        "whole",
+        "admin",
+        "village-industries",
+        "enterprises-products",
+        "initiatives-domains",
+        "people-posts",
+        "ego",
+    } <= set(view_set.views)
 
 
 def test_every_view_shows_only_its_relations_and_classes(projection, view_set):
@@ -53,10 +61,15 @@ def test_administrative_hierarchy_nests_the_village(projection, view_set):
 
 def test_views_are_self_contained_utf8_and_deterministic(written, projection, view_set, tmp_path):
     names = {p.name for p in written}
-    assert {f"{v}.html" for v in view_set.views if v != "ego"} | {"ego-zhaoshan-qixing-cun.html", "index.html"} <= names
+    assert {f"{v}.html" for v in view_set.views if v != "ego"} | {
+        "ego-zhaoshan-qixing-cun.html",
+        "index.html",
+    } <= names
     for path in written:
         page = path.read_bytes().decode("utf-8")  # fails unless UTF-8
-        assert not re.search(r"""<(script|link|img|iframe)\b[^>]*(src|href)\s*=\s*["']?(https?:)?//""", page), path
+        assert not re.search(
+            r"""<(script|link|img|iframe)\b[^>]*(src|href)\s*=\s*["']?(https?:)?//""", page
+        ), path
         assert "cdn.jsdelivr" not in page and "cdnjs" not in page
         assert 'http-equiv="Content-Security-Policy"' in page
         if path.name != "index.html":
@@ -101,18 +114,27 @@ def test_hostile_labels_are_never_markup(view_set):
 
 def test_a_hostile_view_title_is_escaped(tmp_path, repo_paths):
     source = (repo_paths.data.parent / "viz" / "views.yaml").read_text(encoding="utf-8")
-    (tmp_path / "views.yaml").write_text(source.replace("title_zh: 全图", f"title_zh: '{XSS}'"), encoding="utf-8")
+    (tmp_path / "views.yaml").write_text(
+        source.replace("title_zh: 全图", f"title_zh: '{XSS}'"), encoding="utf-8"
+    )
     hostile = views.load_views(tmp_path)
     page = views.render(hostile_projection(), hostile, hostile.views["whole"])
     assert "<h1>&lt;img src=x onerror=window.__xss=1&gt; · The whole graph</h1>" in page
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ("name: whole\n", "name: whole\n    colour: red\n", r"view 1 \(whole\): unknown key\(s\) colour"),
-    ('Village: {color: "#66bb6a", shape: dot}', 'Village: {color: green, shape: dot}', "style Village: colour must"),
-    ("ego: {radius: 1}", "ego: {radius: 0}", r"ego is \{radius: N\}"),
-    ("name: admin\n", "name: whole\n", "duplicate view name 'whole'"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("name: whole\n", "name: whole\n    colour: red\n", r"view 1 \(whole\): unknown key\(s\) colour"),
+        (
+            'Village: {color: "#66bb6a", shape: dot}',
+            "Village: {color: green, shape: dot}",
+            "style Village: colour must",
+        ),
+        ("ego: {radius: 1}", "ego: {radius: 0}", r"ego is \{radius: N\}"),
+        ("name: admin\n", "name: whole\n", "duplicate view name 'whole'"),
+    ],
+)
 def test_bad_definitions_name_the_file_and_view(tmp_path, repo_paths, old, new, message):
     source = (repo_paths.data.parent / "viz" / "views.yaml").read_text(encoding="utf-8")
     assert old in source
@@ -123,8 +145,16 @@ def test_bad_definitions_name_the_file_and_view(tmp_path, repo_paths, old, new, 
 
 
 def test_viz_command(built, repo_paths, tmp_path):
-    options = ["--data", str(repo_paths.data), "--ontology", str(repo_paths.ontology),
-               "--out", str(built.outputs[0].parent), "--viz", str(repo_paths.data.parent / "viz")]
+    options = [
+        "--data",
+        str(repo_paths.data),
+        "--ontology",
+        str(repo_paths.ontology),
+        "--out",
+        str(built.outputs[0].parent),
+        "--viz",
+        str(repo_paths.data.parent / "viz"),
+    ]
     runner = CliRunner()
     result = runner.invoke(main, ["viz", "ego", "--entity", "七星村", "-o", str(tmp_path), *options])
     assert result.exit_code == 0, result.output

@@ -13,6 +13,7 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from starlette.testclient import TestClient
 
+from yuetang_kg.errors import DataError
 from yuetang_kg.formats import FORMATS
 from yuetang_kg.namespaces import ID, NIF, YKG
 from yuetang_kg.project import kind_and_slug
@@ -57,7 +58,9 @@ def test_search_finds_the_village_by_hanzi_pinyin_and_english(client):
         answer = client.get("/search.json", params={"q": query}).json()
         assert answer["results"][0]["href"] == QIXING, query
         page = client.get("/search", params={"q": query}).text
-        assert links(page).index(QIXING) < min(i for i, h in enumerate(links(page)) if h.startswith("/id/") and h != QIXING)
+        assert links(page).index(QIXING) < min(
+            i for i, h in enumerate(links(page)) if h.startswith("/id/") and h != QIXING
+        )
 
 
 def test_search_without_a_query_lists_every_entity(client, projection):
@@ -114,10 +117,16 @@ def test_content_negotiation_and_twins(client, graph):
         assert negotiated.content == twin.content
         parsed = parse(negotiated.content, fmt)
         assert isomorphic(parsed, expected), fmt.name
-    assert client.get(QIXING, headers={"Accept": "text/html,application/xhtml+xml;q=0.9"}).headers[
-        "content-type"].startswith("text/html")
-    assert client.get(QIXING, headers={"Accept": "text/turtle;q=0.5, application/ld+json"}).headers[
-        "content-type"].startswith("application/ld+json")
+    assert (
+        client.get(QIXING, headers={"Accept": "text/html,application/xhtml+xml;q=0.9"})
+        .headers["content-type"]
+        .startswith("text/html")
+    )
+    assert (
+        client.get(QIXING, headers={"Accept": "text/turtle;q=0.5, application/ld+json"})
+        .headers["content-type"]
+        .startswith("application/ld+json")
+    )
     refused = client.get(QIXING, headers={"Accept": "image/png"})
     assert refused.status_code == 406 and "text/turtle" in refused.text
     assert client.get("/id/place/no-such-place").status_code == 404
@@ -127,7 +136,9 @@ def test_content_negotiation_and_twins(client, graph):
 def parse(body: bytes, fmt) -> Graph:
     """An answer read back; JSON-LD by pyld, an independent processor (rdflib's emits deprecation warnings)."""
     if fmt.name == "jsonld":
-        return Graph().parse(data=jsonld.to_rdf(json.loads(body), {"format": "application/n-quads"}), format="nt")
+        return Graph().parse(
+            data=jsonld.to_rdf(json.loads(body), {"format": "application/n-quads"}), format="nt"
+        )
     return Graph().parse(data=body, format=fmt.rdflib)
 
 
@@ -165,8 +176,10 @@ def test_article_links_every_span_and_keeps_the_text(client, graph, built):
     covered = set()
     for keys in re.findall(r'data-spans="([^"]+)"', body):
         covered |= set(keys.split())
-    spans = {f"{graph.value(s, NIF.beginIndex)}-{graph.value(s, NIF.endIndex)}"
-             for s in graph.subjects(RDF.type, YKG.TextSpan)}
+    spans = {
+        f"{graph.value(s, NIF.beginIndex)}-{graph.value(s, NIF.endIndex)}"
+        for s in graph.subjects(RDF.type, YKG.TextSpan)
+    }
     assert covered == spans
     index = page[page.index('class="spans"') :]
     for key in spans:
@@ -175,10 +188,16 @@ def test_article_links_every_span_and_keeps_the_text(client, graph, built):
 
 
 def test_overlapping_spans_are_segmented_not_nested():
-    spans = [{"span": "a", "begin": 0, "end": 4, "quote": "岳塘区委"}, {"span": "b", "begin": 2, "end": 6,
-             "quote": "区委书记"}, {"span": "c", "begin": 2, "end": 3, "quote": "区"}]
-    targets = {"a": [{"href": "/id/x/a", "zh": "甲"}], "b": [{"href": "/id/x/b", "zh": "<乙>"}],
-               "c": [{"href": "/id/x/c", "zh": "丙"}]}
+    spans = [
+        {"span": "a", "begin": 0, "end": 4, "quote": "岳塘区委"},
+        {"span": "b", "begin": 2, "end": 6, "quote": "区委书记"},
+        {"span": "c", "begin": 2, "end": 3, "quote": "区"},
+    ]
+    targets = {
+        "a": [{"href": "/id/x/a", "zh": "甲"}],
+        "b": [{"href": "/id/x/b", "zh": "<乙>"}],
+        "c": [{"href": "/id/x/c", "zh": "丙"}],
+    }
     marked = str(article.annotate("岳塘区委书记说", spans, targets))
     assert "<a" not in re.sub(r"<a [^>]*>[^<]*</a>", "", marked)  # every link closes before the next opens
     assert re.findall(r'href="([^"]+)"', marked) == ["/id/x/a", "/id/x/c", "/id/x/a", "/id/x/b"]
@@ -192,8 +211,12 @@ def test_charts_show_every_before_after_pair(client, graph):
     pairs = list(graph.subject_objects(YKG.previousObservation))
     assert pairs
     for after, before in pairs:
-        chart = next(c for c in data if c["kind"] == "before-after" and str(after) in
-                     {bar["iri"] for panel in c["panels"] for bar in panel})
+        chart = next(
+            c
+            for c in data
+            if c["kind"] == "before-after"
+            and str(after) in {bar["iri"] for panel in c["panels"] for bar in panel}
+        )
         bars = [bar["iri"] for bar in chart["panels"][0]]
         assert bars.index(str(before)) < bars.index(str(after))
         section = page[page.index(f'id="chart-{chart["name"]}"') :]
@@ -254,5 +277,17 @@ def test_hostile_labels_are_escaped_on_every_page(catalogue, viz):
         assert XSS not in page and "<script>window.__xss" not in page, path
     page = hostile.get("/id/place/hostile").text
     assert html.escape(XSS) in page
-    data = json.loads(re.search(r'<script type="application/json" id="ego-data">(.*?)</script>', page, re.DOTALL)[1])
+    data = json.loads(
+        re.search(r'<script type="application/json" id="ego-data">(.*?)</script>', page, re.DOTALL)[1]
+    )
     assert {n["label"] for n in data["nodes"]} >= {XSS}
+
+
+def test_bad_chart_definitions_name_the_file(tmp_path, viz):
+    source = (viz / "charts.yaml").read_text(encoding="utf-8")
+    broken = source.replace("  - name: rural-tourism\n", "  - name: rural-tourism\n    colour: red\n")
+    (tmp_path / "charts.yaml").write_text(broken, encoding="utf-8")
+    with pytest.raises(DataError, match=r"charts\.yaml: comparison 3: a comparison has name"):
+        charts.load_comparisons(tmp_path)
+    with pytest.raises(DataError, match=r"missing/charts\.yaml: cannot read the chart definitions"):
+        charts.load_comparisons(tmp_path / "missing")

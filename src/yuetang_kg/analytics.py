@@ -35,7 +35,11 @@ def names_of(attributes: dict) -> list[str]:
 def match_rank(attributes: dict, text: str) -> tuple[int, int, int] | None:
     """How well ``text`` names a node, best lowest: (EXACT, PREFIX or SUBSTRING; 0 for a name, 1 for another
     spelling (aka); length of the matching name), or None."""
-    ids = (attributes.get("slug"), attributes.get("iri"), f"{attributes.get('kind')}/{attributes.get('slug')}")
+    ids = (
+        attributes.get("slug"),
+        attributes.get("iri"),
+        f"{attributes.get('kind')}/{attributes.get('slug')}",
+    )
     if text.strip() in ids:
         return (EXACT, 0, 0)
     wanted = search_key(text)
@@ -45,7 +49,15 @@ def match_rank(attributes: dict, text: str) -> tuple[int, int, int] | None:
     spellings = [(0, n) for n in names_of(attributes)] + [(1, n) for n in attributes.get("aka", [])]
     for alias, name in spellings:
         key = search_key(name)
-        rank = EXACT if key == wanted else PREFIX if key.startswith(wanted) else SUBSTRING if wanted in key else None
+        rank = (
+            EXACT
+            if key == wanted
+            else PREFIX
+            if key.startswith(wanted)
+            else SUBSTRING
+            if wanted in key
+            else None
+        )
         if rank is not None and (best is None or (rank, alias, len(key)) < best):
             best = (rank, alias, len(key))
     return best
@@ -55,7 +67,9 @@ def find(graph: nx.MultiDiGraph, text: str, limit: int | None = None) -> list[tu
     """Nodes named by ``text`` (zh, en, pinyin with or without tones, other spellings, id) with their
     ``match_rank``, best first: exact matches, then prefixes, then substrings; names before other spellings;
     shorter names first."""
-    found = sorted((rank, node) for node, a in graph.nodes(data=True) if (rank := match_rank(a, text)) is not None)
+    found = sorted(
+        (rank, node) for node, a in graph.nodes(data=True) if (rank := match_rank(a, text)) is not None
+    )
     return [(node, rank) for rank, node in found[:limit]]
 
 
@@ -77,7 +91,9 @@ def resolve(graph: nx.MultiDiGraph, name: str, where: str = "name") -> str:
         return best[0]
     listed = "; ".join(describe(graph, node) for node in best[:20])
     more = f"; … and {len(best) - 20} more" if len(best) > 20 else ""
-    raise DataError(f"{name!r} names {len(best)} entities equally well, give one of their ids: {listed}{more}", where)
+    raise DataError(
+        f"{name!r} names {len(best)} entities equally well, give one of their ids: {listed}{more}", where
+    )
 
 
 def resolution_note(graph: nx.MultiDiGraph, name: str, node: str) -> str | None:
@@ -179,7 +195,12 @@ def ego(graph: nx.MultiDiGraph, node: str, radius: int = 1) -> nx.MultiDiGraph:
 
 def _entry(graph: nx.MultiDiGraph, node: str, **figures) -> dict:
     attributes = graph.nodes[node]
-    return {"iri": attributes["iri"], "label_zh": attributes["label_zh"], "label_en": attributes["label_en"], **figures}
+    return {
+        "iri": attributes["iri"],
+        "label_zh": attributes["label_zh"],
+        "label_en": attributes["label_en"],
+        **figures,
+    }
 
 
 def centrality(graph: nx.MultiDiGraph, top: int = 10) -> dict[str, list[dict]]:

@@ -157,7 +157,7 @@ def viz_command(view, output, entity, viz_dir, data, ontology, out):
     """Write the interactive views of viz/views.yaml as self-contained HTML files that work offline.
 
     VIEW names one view (default: every view that needs no --entity); `viz ego --entity 七星村` draws the
-    neighbourhood of one entity. An index.html links the files written."""
+    neighbourhood of one entity. An index.html links every view file of the folder."""
     graph, onto = load_graphs(paths_from(data, ontology, out), progress)
     written = write_views(to_networkx(graph, onto), load_views(viz_dir), output or out / "viz",
                           [view] if view else None, entity)

@@ -28,7 +28,9 @@ from rdflib.namespace import SKOS
 from .namespaces import ID, NIF, PREFIXES, YKG
 
 # IRI kinds that are the RDF model's bookkeeping, not things the article talks about.
-BOOKKEEPING_KINDS = frozenset({"statement", "observation", "period", "unit", "variable", "document", "reference"})
+BOOKKEEPING_KINDS = frozenset(
+    {"statement", "observation", "period", "unit", "variable", "document", "reference"}
+)
 
 # Literal properties that already become dedicated node attributes (labels, names) or are curation metadata.
 _NAME_PROPERTIES = frozenset(
@@ -54,7 +56,7 @@ def curie(term: URIRef) -> str:
         return text[len(str(YKG)) :]
     for prefix, namespace in PREFIXES.items():
         if text.startswith(str(namespace)) and prefix not in ("id",):
-            return f"{prefix}:{text[len(str(namespace)):]}"
+            return f"{prefix}:{text[len(str(namespace)) :]}"
     return text
 
 
@@ -97,7 +99,9 @@ def references_of(graph: Graph, node) -> list[dict]:
     found = []
     for reference in sorted(graph.objects(node, YKG.reference), key=str):
         names = labels(graph, reference)
-        found.append({"iri": str(reference), "label_zh": names.get("zh", ""), "label_en": names.get("en", "")})
+        found.append(
+            {"iri": str(reference), "label_zh": names.get("zh", ""), "label_en": names.get("en", "")}
+        )
     return found
 
 
@@ -130,7 +134,12 @@ class _Terms:
         chain, frontier = [cls], [cls]
         while frontier:
             parents = sorted(
-                {p for c in frontier for p in self.ontology.objects(c, RDFS.subClassOf) if str(p).startswith(str(YKG))}
+                {
+                    p
+                    for c in frontier
+                    for p in self.ontology.objects(c, RDFS.subClassOf)
+                    if str(p).startswith(str(YKG))
+                }
                 - set(chain),
                 key=str,
             )
@@ -183,7 +192,8 @@ def _node_attributes(graph: Graph, node: URIRef, terms: _Terms, support: dict) -
         "aka": sorted(str(a) for a in graph.objects(node, SKOS.altLabel)),
         "description_zh": str(description) if description else "",
         "properties": properties,
-        "evidence": support[(node, RDF.type, cls)]["evidence"] if (node, RDF.type, cls) in support
+        "evidence": support[(node, RDF.type, cls)]["evidence"]
+        if (node, RDF.type, cls) in support
         else evidence_of(graph, node),
         "observations": [],
     }
@@ -266,7 +276,13 @@ def to_networkx(graph: Graph, ontology: Graph | None = None) -> nx.MultiDiGraph:
             # Unreified links (an utterance's speaker, what it is about) take the evidence of the utterance.
             stated = {"evidence": evidence_of(graph, subject) or evidence_of(graph, target), "references": []}
         projection.add_edge(
-            str(subject), str(target), key=str(predicate),
-            predicate=str(predicate), name=curie(predicate), label_zh=zh, label_en=en, **stated,
+            str(subject),
+            str(target),
+            key=str(predicate),
+            predicate=str(predicate),
+            name=curie(predicate),
+            label_zh=zh,
+            label_en=en,
+            **stated,
         )
     return projection

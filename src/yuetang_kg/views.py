@@ -25,14 +25,29 @@ from .errors import DataError
 from .files import write_atomic
 
 VIEWS_FILE = "views.yaml"
-_VIEW_KEYS = {"name", "title_zh", "title_en", "description", "edges", "source", "target", "classes", "ego",
-              "edge_labels", "options"}
+_VIEW_KEYS = {
+    "name",
+    "title_zh",
+    "title_en",
+    "description",
+    "edges",
+    "source",
+    "target",
+    "classes",
+    "ego",
+    "edge_labels",
+    "options",
+}
 _SHAPES = {"dot", "square", "diamond", "triangle", "triangleDown", "star", "hexagon"}
-_BOOTSTRAP = re.compile(r'\s*<(link|script)\b[^>]*cdn\.jsdelivr\.net/npm/bootstrap[^>]*>\s*(</script>)?', re.DOTALL)
+_BOOTSTRAP = re.compile(
+    r"\s*<(link|script)\b[^>]*cdn\.jsdelivr\.net/npm/bootstrap[^>]*>\s*(</script>)?", re.DOTALL
+)
 _EMPTY_HEADING = re.compile(r"\s*<center>\s*<h1></h1>\s*</center>")
 # The page may fetch nothing: everything it needs is inline.
-CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
-       "font-src data:; connect-src 'none'")
+CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
+    "font-src data:; connect-src 'none'"
+)
 
 
 @dataclass(frozen=True)
@@ -78,13 +93,17 @@ class ViewSet:
 def _merged(base: dict, over: dict) -> dict:
     merged = copy.deepcopy(base)
     for key, value in over.items():
-        merged[key] = _merged(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        merged[key] = (
+            _merged(merged[key], value)
+            if isinstance(value, dict) and isinstance(merged.get(key), dict)
+            else value
+        )
     return merged
 
 
 def _style(value, where: str) -> Style:
     if not isinstance(value, dict) or set(value) != {"color", "shape"}:
-        raise DataError("a style is {color: \"#rrggbb\", shape: …}", where)
+        raise DataError('a style is {color: "#rrggbb", shape: …}', where)
     if not re.fullmatch(r"#[0-9a-fA-F]{6}", str(value["color"])) or value["shape"] not in _SHAPES:
         raise DataError(f"colour must be #rrggbb and shape one of {', '.join(sorted(_SHAPES))}", where)
     return Style(value["color"], value["shape"])
@@ -95,36 +114,53 @@ def _view(entry, where: str) -> View:
         raise DataError("a view needs name, title_zh and title_en", where)
     unknown = set(entry) - _VIEW_KEYS
     if unknown:
-        raise DataError(f"unknown key(s) {', '.join(sorted(unknown))}; valid: {', '.join(sorted(_VIEW_KEYS))}", where)
+        raise DataError(
+            f"unknown key(s) {', '.join(sorted(unknown))}; valid: {', '.join(sorted(_VIEW_KEYS))}", where
+        )
     if not re.fullmatch(r"[a-z0-9-]+", str(entry["name"])):
         raise DataError("a view name is lower-case ASCII letters, digits and -", where)
     radius = (entry.get("ego") or {}).get("radius") if "ego" in entry else None
     if "ego" in entry and not (isinstance(radius, int) and radius >= 1):
         raise DataError("ego is {radius: N} with N ≥ 1", where)
     return View(
-        name=entry["name"], title_zh=str(entry["title_zh"]), title_en=str(entry["title_en"]),
+        name=entry["name"],
+        title_zh=str(entry["title_zh"]),
+        title_en=str(entry["title_en"]),
         description=str(entry.get("description", "")),
-        edges=tuple(entry.get("edges") or ()), source=tuple(entry.get("source") or ()),
-        target=tuple(entry.get("target") or ()), classes=tuple(entry.get("classes") or ()),
-        ego_radius=radius, edge_labels=bool(entry.get("edge_labels", False)), options=entry.get("options") or {},
+        edges=tuple(entry.get("edges") or ()),
+        source=tuple(entry.get("source") or ()),
+        target=tuple(entry.get("target") or ()),
+        classes=tuple(entry.get("classes") or ()),
+        ego_radius=radius,
+        edge_labels=bool(entry.get("edge_labels", False)),
+        options=entry.get("options") or {},
     )
+
+
+def read_definitions(path: Path, what: str):
+    """A YAML file of definitions (views, charts) as plain data; unreadable or invalid YAML is a DataError."""
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise DataError(f"cannot read the {what}: {error.strerror}", str(path)) from None
+    except yaml.YAMLError as error:
+        raise DataError(f"invalid YAML: {error}", str(path)) from None
 
 
 def load_views(folder: Path) -> ViewSet:
     """Read ``views.yaml`` of a folder; a bad entry raises DataError naming the file and the view."""
     path = Path(folder) / VIEWS_FILE
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise DataError(f"cannot read the view definitions: {error.strerror}", str(path)) from None
-    except yaml.YAMLError as error:
-        raise DataError(f"invalid YAML: {error}", str(path)) from None
+    document = read_definitions(path, "view definitions")
     if not isinstance(document, dict) or not isinstance(document.get("views"), list):
         raise DataError("expected a mapping with styles:, options: and a list views:", str(path))
-    styles = {name: _style(value, f"{path}: style {name}") for name, value in (document.get("styles") or {}).items()}
+    styles = {
+        name: _style(value, f"{path}: style {name}") for name, value in (document.get("styles") or {}).items()
+    }
     views = {}
     for number, entry in enumerate(document["views"], start=1):
-        view = _view(entry, f"{path}: view {number} ({entry.get('name') if isinstance(entry, dict) else entry})")
+        view = _view(
+            entry, f"{path}: view {number} ({entry.get('name') if isinstance(entry, dict) else entry})"
+        )
         if view.name in views:
             raise DataError(f"duplicate view name {view.name!r}", str(path))
         views[view.name] = view
@@ -140,7 +176,9 @@ def select(graph: nx.MultiDiGraph, view: View, center: str | None = None) -> nx.
     """The part of the projection a view shows; ego views show the neighbourhood of the node ``center``."""
     if view.ego_radius is not None:
         if center is None:
-            raise DataError(f"the view {view.name!r} shows one entity's neighbourhood: give --entity NAME", "--entity")
+            raise DataError(
+                f"the view {view.name!r} shows one entity's neighbourhood: give --entity NAME", "--entity"
+            )
         return ego(graph, center, view.ego_radius)
     if not view.edges:
         keep = [n for n, a in graph.nodes(data=True) if _has_class(a, view.classes)]
@@ -187,12 +225,20 @@ def vis_data(graph: nx.MultiDiGraph, views: ViewSet, edge_labels: bool = False) 
         attributes = graph.nodes[node]
         style = views.style_of(attributes)
         legend[attributes["type"]] = (attributes["type_zh"], attributes["type_en"], style)
-        nodes.append({
-            "id": node, "label": attributes["label_zh"], "title": _unlink(node_tooltip(attributes)),
-            "color": style.color, "shape": style.shape, "value": len(neighbours(graph, node)) + 1,
-            "names": names_of(attributes), "aka": attributes.get("aka", []), "kind": attributes["kind"],
-            "slug": attributes["slug"],
-        })
+        nodes.append(
+            {
+                "id": node,
+                "label": attributes["label_zh"],
+                "title": _unlink(node_tooltip(attributes)),
+                "color": style.color,
+                "shape": style.shape,
+                "value": len(neighbours(graph, node)) + 1,
+                "names": names_of(attributes),
+                "aka": attributes.get("aka", []),
+                "kind": attributes["kind"],
+                "slug": attributes["slug"],
+            }
+        )
     edges = []
     for a, b, key, data in sorted(graph.edges(keys=True, data=True), key=lambda e: e[:3]):
         edge = {"id": f"{a} {key} {b}", "from": a, "to": b, "title": edge_tooltip(data)}
@@ -218,8 +264,11 @@ def legend_html(entries: list[dict]) -> str:
 
 def _shape_svg(shape: str, color: str) -> str:
     points = {
-        "triangle": "7,1 13,13 1,13", "triangleDown": "1,1 13,1 7,13", "diamond": "7,0 14,7 7,14 0,7",
-        "hexagon": "4,1 10,1 13,7 10,13 4,13 1,7", "star": "7,0 9,5 14,5 10,8 12,14 7,10 2,14 4,8 0,5 5,5",
+        "triangle": "7,1 13,13 1,13",
+        "triangleDown": "1,1 13,1 7,13",
+        "diamond": "7,0 14,7 7,14 0,7",
+        "hexagon": "4,1 10,1 13,7 10,13 4,13 1,7",
+        "star": "7,0 9,5 14,5 10,8 12,14 7,10 2,14 4,8 0,5 5,5",
     }
     if shape == "square":
         return f'<rect x="1" y="1" width="12" height="12" fill="{color}"/>'
@@ -233,7 +282,9 @@ def center_of(graph: nx.MultiDiGraph, view: View, entity: str | None) -> str | N
     if view.ego_radius is None:
         return None
     if not entity:
-        raise DataError(f"the view {view.name!r} shows one entity's neighbourhood: give --entity NAME", "--entity")
+        raise DataError(
+            f"the view {view.name!r} shows one entity's neighbourhood: give --entity NAME", "--entity"
+        )
     return resolve(graph, entity, "--entity")
 
 
@@ -282,7 +333,11 @@ def _asset(name: str) -> str:
 
 
 def write_views(
-    graph: nx.MultiDiGraph, views: ViewSet, out: Path, names: list[str] | None = None, entity: str | None = None
+    graph: nx.MultiDiGraph,
+    views: ViewSet,
+    out: Path,
+    names: list[str] | None = None,
+    entity: str | None = None,
 ) -> list[Path]:
     """Write the named views (default: every view that needs no entity) as ``OUT/<name>.html`` plus an
     ``index.html`` linking them; an ego view is written as ``ego-<slug>.html``."""
@@ -302,7 +357,9 @@ def write_views(
         write_atomic(path, render(graph, views, view, entity).encode("utf-8"))
         written.append(path)
     index = out / "index.html"
-    write_atomic(index, index_page(views, sorted(p.name for p in out.glob("*.html") if p.name != "index.html")))
+    write_atomic(
+        index, index_page(views, sorted(p.name for p in out.glob("*.html") if p.name != "index.html"))
+    )
     return written + [index]
 
 
@@ -312,7 +369,9 @@ def index_page(views: ViewSet, files: list[str]) -> bytes:
     for name in files:
         view = views.views.get(name[:-5]) or views.views.get(name.split("-", 1)[0])
         title = f"{view.title_zh} · {view.title_en}" if view else name
-        items.append(f'<li><a href="{html.escape(name)}">{html.escape(title)}</a> <code>{html.escape(name)}</code></li>')
+        items.append(
+            f'<li><a href="{html.escape(name)}">{html.escape(title)}</a> <code>{html.escape(name)}</code></li>'
+        )
     return (
         '<!DOCTYPE html>\n<html lang="zh"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}"><title>岳塘知识图谱 · views</title></head>'

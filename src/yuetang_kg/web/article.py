@@ -38,8 +38,9 @@ def documents(data: Graph) -> dict[str, Document]:
             continue
         titles = {t.language: str(t) for t in data.objects(node, DCTERMS.title)}
         titles = titles or {t.language: str(t) for t in data.objects(node, RDFS.label)}
-        found[str(node)] = Document(str(node), kind_and_slug(str(node))[1], titles.get("zh", ""),
-                                    titles.get("en", ""), str(text))
+        found[str(node)] = Document(
+            str(node), kind_and_slug(str(node))[1], titles.get("zh", ""), titles.get("en", ""), str(text)
+        )
     return found
 
 
@@ -65,8 +66,13 @@ def quote_in_context(documents_by_iri: dict[str, Document], span: dict) -> dict:
     before, quote, after = ("", span["quote"], "")
     if document is not None:
         before, quote, after = context(document.text, span["begin"], span["end"])
-    return {**span, "before": before, "quote": quote, "after": after,
-            "article_href": f"/article/{document.slug}#char={span['begin']},{span['end']}" if document else None}
+    return {
+        **span,
+        "before": before,
+        "quote": quote,
+        "after": after,
+        "article_href": f"/article/{document.slug}#char={span['begin']},{span['end']}" if document else None,
+    }
 
 
 def span_targets(data: Graph, names: Labels) -> dict[str, list[dict]]:
@@ -81,14 +87,20 @@ def span_targets(data: Graph, names: Labels) -> dict[str, list[dict]]:
                 target = {"href": entity["href"], "zh": entity["zh"], "en": entity["en"], "rank": 0}
             else:
                 predicate = fact["predicate"]
-                target = {"href": fact["href"], "rank": 2,
-                          "zh": f"{fact['subject']['zh']} —{predicate['zh']}→ {_text(fact['object'], 'zh')}",
-                          "en": f"{fact['subject']['en']} —{predicate['en']}→ {_text(fact['object'], 'en')}"}
+                target = {
+                    "href": fact["href"],
+                    "rank": 2,
+                    "zh": f"{fact['subject']['zh']} —{predicate['zh']}→ {_text(fact['object'], 'zh')}",
+                    "en": f"{fact['subject']['en']} —{predicate['en']}→ {_text(fact['object'], 'en')}",
+                }
         else:
             zh, en = names.of(node)
             target = {"href": local_path(str(node)), "zh": zh, "en": en, "rank": 1}
         targets.setdefault(str(span), []).append(target)
-    return {span: sorted(found, key=lambda t: (t["rank"], t["href"] or "", t["zh"])) for span, found in targets.items()}
+    return {
+        span: sorted(found, key=lambda t: (t["rank"], t["href"] or "", t["zh"]))
+        for span, found in targets.items()
+    }
 
 
 def _text(term: dict, lang: str) -> str:
@@ -129,10 +141,17 @@ def annotate(text: str, spans: list[dict], targets: dict[str, list[dict]]) -> Ma
         first = (targets.get(inner["span"]) or [{}])[0]
         href = first.get("href") or f"#span-{inner['begin']}-{inner['end']}"
         title = "\n".join(
-            f"“{s['quote']}” → " + "; ".join(t["zh"] for t in targets.get(s["span"], [])[:3]) for s in covering[:4]
+            f"“{s['quote']}” → " + "; ".join(t["zh"] for t in targets.get(s["span"], [])[:3])
+            for s in covering[:4]
         )
         keys = " ".join(f"{s['begin']}-{s['end']}" for s in covering)
-        starts = "".join(f'<span id="char={s["begin"]},{s["end"]}"></span>' for s in covering if s["begin"] == start)
-        parts.append(Markup(starts) + Markup('<a class="ev d{}" href="{}" data-spans="{}" title="{}">{}</a>').format(
-            min(len(covering), 3), href, keys, title, piece))
+        starts = "".join(
+            f'<span id="char={s["begin"]},{s["end"]}"></span>' for s in covering if s["begin"] == start
+        )
+        parts.append(
+            Markup(starts)
+            + Markup('<a class="ev d{}" href="{}" data-spans="{}" title="{}">{}</a>').format(
+                min(len(covering), 3), href, keys, title, piece
+            )
+        )
     return Markup("").join(parts)

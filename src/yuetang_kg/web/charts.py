@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import yaml
 from markupsafe import Markup, escape
 
 from ..errors import DataError
 from ..project import kind_and_slug
+from ..views import read_definitions
 from .resources import local_path
 
 CHARTS_FILE = "charts.yaml"
@@ -35,25 +35,34 @@ class Comparison:
 def load_comparisons(folder: Path) -> list[Comparison]:
     """The comparisons of ``charts.yaml``; a bad entry raises DataError naming the file and the chart."""
     path = Path(folder) / CHARTS_FILE
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise DataError(f"cannot read the chart definitions: {error.strerror}", str(path)) from None
-    except yaml.YAMLError as error:
-        raise DataError(f"invalid YAML: {error}", str(path)) from None
+    document = read_definitions(path, "chart definitions")
     entries = document.get("comparisons") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise DataError("expected a mapping with a list comparisons:", str(path))
     found = []
     for number, entry in enumerate(entries, start=1):
         where = f"{path}: comparison {number}"
-        if not isinstance(entry, dict) or not {"name", "title_zh", "title_en"} <= set(entry) or set(entry) - _KEYS:
-            raise DataError(f"a comparison has name, title_zh, title_en, variables and/or about; valid keys: "
-                            f"{', '.join(sorted(_KEYS))}", where)
+        if (
+            not isinstance(entry, dict)
+            or not {"name", "title_zh", "title_en"} <= set(entry)
+            or set(entry) - _KEYS
+        ):
+            raise DataError(
+                f"a comparison has name, title_zh, title_en, variables and/or about; valid keys: "
+                f"{', '.join(sorted(_KEYS))}",
+                where,
+            )
         if not entry.get("variables") and not entry.get("about"):
             raise DataError("a comparison selects by variables:, about: or both", where)
-        found.append(Comparison(entry["name"], entry["title_zh"], entry["title_en"],
-                                tuple(entry.get("variables") or ()), tuple(entry.get("about") or ())))
+        found.append(
+            Comparison(
+                entry["name"],
+                entry["title_zh"],
+                entry["title_en"],
+                tuple(entry.get("variables") or ()),
+                tuple(entry.get("about") or ()),
+            )
+        )
     return found
 
 
@@ -93,8 +102,12 @@ def charts(observations: list[dict], comparisons: list[Comparison], about_labels
     """The charts of a graph's observations (``project.observations``); ``about_labels(iri)`` gives the
     (zh, en) names of what an observation is about."""
     by_iri = {
-        o["iri"]: {**o, "about_zh": about_labels(o["about"])[0], "about_en": about_labels(o["about"])[1],
-                   "href": local_path(o["iri"])}
+        o["iri"]: {
+            **o,
+            "about_zh": about_labels(o["about"])[0],
+            "about_en": about_labels(o["about"])[1],
+            "href": local_path(o["iri"]),
+        }
         for o in observations
     }
     found = []
@@ -103,23 +116,39 @@ def charts(observations: list[dict], comparisons: list[Comparison], about_labels
         derived = [o for o in by_iri.values() if o["derived_from"] and set(o["derived_from"]) <= members]
         checked = [by_iri[o["compares_with"]] for o in derived if o["compares_with"] in by_iri]
         last = chain[-1]
-        found.append(Chart(
-            f"series-{_slug(last['iri'])}", f"{last['about_zh']} · {last['variable_zh']}",
-            f"{last['variable_en']} of {last['about_en']}", "before-after", [chain], derived + checked,
-        ))
+        found.append(
+            Chart(
+                f"series-{_slug(last['iri'])}",
+                f"{last['about_zh']} · {last['variable_zh']}",
+                f"{last['variable_en']} of {last['about_en']}",
+                "before-after",
+                [chain],
+                derived + checked,
+            )
+        )
     for comparison in comparisons:
         chosen = [
-            o for o in by_iri.values()
+            o
+            for o in by_iri.values()
             if not o["derived"]
             and (not comparison.variables or _slug(o["variable"]) in comparison.variables)
             and (not comparison.about or _slug(o["about"]) in comparison.about)
         ]
         if chosen:
             panels: dict[str, list[dict]] = {}
-            for o in sorted(chosen, key=lambda o: (o["evidence"][0]["begin"] if o["evidence"] else 0, o["iri"])):
+            for o in sorted(
+                chosen, key=lambda o: (o["evidence"][0]["begin"] if o["evidence"] else 0, o["iri"])
+            ):
                 panels.setdefault(o["unit"], []).append(o)
-            found.append(Chart(comparison.name, comparison.title_zh, comparison.title_en, "comparison",
-                               list(panels.values())))
+            found.append(
+                Chart(
+                    comparison.name,
+                    comparison.title_zh,
+                    comparison.title_en,
+                    "comparison",
+                    list(panels.values()),
+                )
+            )
     return found
 
 
@@ -146,14 +175,26 @@ def svg(chart: Chart, panel: list[dict]) -> Markup:
         label = bar_label(bar, chart)
         short = label if len(label) <= 16 else label[:15] + "…"
         figure = f"{bar['stated'] or bar['value']} · {bar['period']}"
-        rows.append(Markup(
-            '<g><title>{full}</title>'
-            '<text x="{lx}" y="{ty}" text-anchor="end">{short}</text>'
-            '<rect x="{bx}" y="{y}" width="{w:.1f}" height="{h}" fill="{color}"/>'
-            '<text x="{fx:.1f}" y="{ty}">{figure}</text></g>'
-        ).format(full=f"{label}: {figure}", lx=LABEL_W - 8, ty=y + ROW_H * 0.6, short=short, bx=LABEL_W, y=y + 4,
-                 w=width, h=ROW_H - 10, color="#90a4ae" if bar["derived"] else "#42a5f5",
-                 fx=LABEL_W + width + 6, figure=figure))
+        rows.append(
+            Markup(
+                "<g><title>{full}</title>"
+                '<text x="{lx}" y="{ty}" text-anchor="end">{short}</text>'
+                '<rect x="{bx}" y="{y}" width="{w:.1f}" height="{h}" fill="{color}"/>'
+                '<text x="{fx:.1f}" y="{ty}">{figure}</text></g>'
+            ).format(
+                full=f"{label}: {figure}",
+                lx=LABEL_W - 8,
+                ty=y + ROW_H * 0.6,
+                short=short,
+                bx=LABEL_W,
+                y=y + 4,
+                w=width,
+                h=ROW_H - 10,
+                color="#90a4ae" if bar["derived"] else "#42a5f5",
+                fx=LABEL_W + width + 6,
+                figure=figure,
+            )
+        )
     return Markup(
         '<svg class="chart" role="img" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{font}" '
         'font-size="13" xmlns="http://www.w3.org/2000/svg"><title>{title}</title>{rows}</svg>'

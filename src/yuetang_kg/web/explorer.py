@@ -39,8 +39,10 @@ HTML = "text/html"
 RDF_FORMATS = [f for f in FORMATS.values() if not f.quads]
 OFFERS = [HTML] + [f.media_type for f in RDF_FORMATS]
 # Explorer pages run only our own scripts; inline SVG and vis-network's element styles are allowed.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 STATIC = {"explorer.css": "text/css", "explorer.js": "text/javascript"}
 VIS_FILES = {"vis-network.min.js": "text/javascript", "vis-network.css": "text/css"}
 
@@ -70,9 +72,17 @@ class Explorer:
         names = pages.Labels(site.data, site.ontology)
         observed = observations(site.data, site.ontology)
         drawn = charts.charts(observed, charts.load_comparisons(site.viz), lambda iri: names.of(URIRef(iri)))
-        return cls(site.data, site.ontology, projection, views.load_views(site.viz), names,
-                   article.documents(site.data), article.span_targets(site.data, names), drawn,
-                   context_of(site.ontology))
+        return cls(
+            site.data,
+            site.ontology,
+            projection,
+            views.load_views(site.viz),
+            names,
+            article.documents(site.data),
+            article.span_targets(site.data, names),
+            drawn,
+            context_of(site.ontology),
+        )
 
     def evidence(self, spans: list[dict]) -> list[dict]:
         return [article.quote_in_context(self.documents, span) for span in spans]
@@ -80,8 +90,15 @@ class Explorer:
     def entry(self, node: str) -> dict:
         """A search result or list item."""
         a = self.projection.nodes[node]
-        return {"iri": a["iri"], "href": pages.local_path(a["iri"]), "label_zh": a["label_zh"],
-                "label_en": a["label_en"], "pinyin": a["pinyin"], "type_zh": a["type_zh"], "type_en": a["type_en"]}
+        return {
+            "iri": a["iri"],
+            "href": pages.local_path(a["iri"]),
+            "label_zh": a["label_zh"],
+            "label_en": a["label_en"],
+            "pinyin": a["pinyin"],
+            "type_zh": a["type_zh"],
+            "type_en": a["type_en"],
+        }
 
     def ego_data(self, node: str) -> dict:
         """The ego graph of a node as vis-network data, each node with the path of its page."""
@@ -101,7 +118,9 @@ class Explorer:
         data, names = self.data, self.names
         iri = str(node)
         context = {
-            "iri": iri, "zh": names.of(node)[0], "en": names.of(node)[1],
+            "iri": iri,
+            "zh": names.of(node)[0],
+            "en": names.of(node)[1],
             "types": [pages.value(t, names) for t in sorted(data.objects(node, RDF.type), key=str)],
             "properties": pages.properties(data, node, names),
             "inverse": pages.inverse_relations(data, node, names),
@@ -110,9 +129,14 @@ class Explorer:
                 for s in pages.statements_about(data, node)
             ],
             "own_evidence": self.evidence(evidence_of(data, node)),
-            "twins": [{"name": f.name, "href": f"{pages.local_path(iri)}{f.extension}", "media_type": f.media_type}
-                      for f in RDF_FORMATS],
-            "entity": None, "observations": [], "charts": self.charts_about(iri), "ego": None,
+            "twins": [
+                {"name": f.name, "href": f"{pages.local_path(iri)}{f.extension}", "media_type": f.media_type}
+                for f in RDF_FORMATS
+            ],
+            "entity": None,
+            "observations": [],
+            "charts": self.charts_about(iri),
+            "ego": None,
             "evidence": self.evidence,
         }
         if (node, RDF.type, RDF.Statement) in data:
@@ -171,8 +195,12 @@ def routes(site: Site):
             for node in ex.projection.nodes:
                 item = ex.entry(node)
                 groups.setdefault(f"{item['type_zh']} · {item['type_en']}", []).append(item)
-        return page("search.html", query=text, results=found,
-                    groups={k: sorted(v, key=lambda i: i["label_zh"]) for k, v in sorted(groups.items())})
+        return page(
+            "search.html",
+            query=text,
+            results=found,
+            groups={k: sorted(v, key=lambda i: i["label_zh"]) for k, v in sorted(groups.items())},
+        )
 
     async def resource(request: Request) -> Response:
         kind, slug = request.path_params["kind"], request.path_params["slug"]
@@ -192,10 +220,13 @@ def routes(site: Site):
             except negotiation.NotAcceptable as error:
                 return PlainTextResponse(f"{error}\n", 406, headers={"Vary": "Accept"})
             if media_type == HTML:
-                alternates = ", ".join(f'<{pages.local_path(str(node))}{f.extension}>; rel="alternate"; '
-                                       f'type="{f.media_type}"' for f in RDF_FORMATS)
-                return page("resource.html", headers={"Vary": "Accept", "Link": alternates},
-                            **ex.resource(node))
+                alternates = ", ".join(
+                    f'<{pages.local_path(str(node))}{f.extension}>; rel="alternate"; type="{f.media_type}"'
+                    for f in RDF_FORMATS
+                )
+                return page(
+                    "resource.html", headers={"Vary": "Accept", "Link": alternates}, **ex.resource(node)
+                )
             chosen = next(f for f in RDF_FORMATS if f.media_type == media_type)
         body = render(pages.description(ex.data, node), chosen, ex.context)
         headers = {"Vary": "Accept", "Content-Location": f"{pages.local_path(str(node))}{chosen.extension}"}
@@ -214,8 +245,13 @@ def routes(site: Site):
             return page("explorer_error.html", 404, message=f"no source document {slug!r}")
         document = chosen[0]
         spans = article.spans_of(ex.data, document)
-        return page("article.html", document=document, text=article.annotate(document.text, spans, ex.targets),
-                    spans=spans, targets=ex.targets)
+        return page(
+            "article.html",
+            document=document,
+            text=article.annotate(document.text, spans, ex.targets),
+            spans=spans,
+            targets=ex.targets,
+        )
 
     async def charts_page(request: Request) -> Response:
         try:
@@ -223,8 +259,19 @@ def routes(site: Site):
         except DataError as error:
             return error_page(error)
         if request.url.path.endswith(".json"):
-            return JSONResponse([{"name": c.name, "title_zh": c.title_zh, "title_en": c.title_en, "kind": c.kind,
-                                  "panels": c.panels, "notes": c.notes} for c in ex.charts])
+            return JSONResponse(
+                [
+                    {
+                        "name": c.name,
+                        "title_zh": c.title_zh,
+                        "title_en": c.title_en,
+                        "kind": c.kind,
+                        "panels": c.panels,
+                        "notes": c.notes,
+                    }
+                    for c in ex.charts
+                ]
+            )
         return page("charts.html", charts=ex.charts, evidence=ex.evidence)
 
     async def views_index(request: Request) -> Response:
@@ -240,8 +287,9 @@ def routes(site: Site):
             view = ex.views.views.get(request.path_params["name"])
             if view is None:
                 return page("explorer_error.html", 404, message=f"no view {request.path_params['name']!r}")
-            body = await run_in_threadpool(views.render, ex.projection, ex.views, view,
-                                           request.query_params.get("entity"))
+            body = await run_in_threadpool(
+                views.render, ex.projection, ex.views, view, request.query_params.get("entity")
+            )
         except DataError as error:
             return page("explorer_error.html", 400, message=str(error))
         return HTMLResponse(body)  # the page carries its own CSP (inline scripts, nothing fetched)
@@ -257,8 +305,11 @@ def routes(site: Site):
         name = request.path_params["name"]
         if name not in VIS_FILES:
             return PlainTextResponse("not found\n", 404)
-        return Response(vis_network_file(name), media_type=VIS_FILES[name],
-                        headers={"Cache-Control": "public, max-age=86400"})
+        return Response(
+            vis_network_file(name),
+            media_type=VIS_FILES[name],
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     return [
         Route("/search", search),

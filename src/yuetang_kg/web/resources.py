@@ -20,7 +20,7 @@ def local_path(iri: str) -> str | None:
     >>> local_path("https://w3id.org/yuetang-kg/id/place/zhaoshan-qixing-cun")
     '/id/place/zhaoshan-qixing-cun'
     """
-    return f"/id/{iri[len(str(ID)):]}" if kind_and_slug(iri) else None
+    return f"/id/{iri[len(str(ID)) :]}" if kind_and_slug(iri) else None
 
 
 class Labels:
@@ -46,12 +46,22 @@ def value(term, names: Labels) -> dict:
     if isinstance(term, Literal):
         text = str(term)
         short = text if len(text) <= LONG_LITERAL else text[:LONG_LITERAL] + "…"
-        return {"kind": "literal", "text": short, "cut": len(text) > LONG_LITERAL, "lang": term.language or "",
-                "datatype": curie(term.datatype) if term.datatype else ""}
+        return {
+            "kind": "literal",
+            "text": short,
+            "cut": len(text) > LONG_LITERAL,
+            "lang": term.language or "",
+            "datatype": curie(term.datatype) if term.datatype else "",
+        }
     zh, en = names.of(term)
     path = local_path(str(term))
-    return {"kind": "link" if path else "external", "href": path or str(term), "zh": zh, "en": en,
-            "iri": str(term)}
+    return {
+        "kind": "link" if path else "external",
+        "href": path or str(term),
+        "zh": zh,
+        "en": en,
+        "iri": str(term),
+    }
 
 
 def _rows(pairs, names: Labels) -> list[dict]:
@@ -63,8 +73,15 @@ def _rows(pairs, names: Labels) -> list[dict]:
     for predicate in sorted(grouped, key=str):
         zh, en = names.of(predicate)
         terms = sorted(grouped[predicate], key=lambda t: (isinstance(t, Literal), str(t)))
-        rows.append({"property": str(predicate), "curie": curie(predicate), "zh": zh, "en": en,
-                     "values": [value(t, names) for t in terms]})
+        rows.append(
+            {
+                "property": str(predicate),
+                "curie": curie(predicate),
+                "zh": zh,
+                "en": en,
+                "values": [value(t, names) for t in terms],
+            }
+        )
     return rows
 
 
@@ -92,8 +109,13 @@ def statements_about(data: Graph, node: URIRef) -> list[URIRef]:
 def fact_label(data: Graph, statement, names: Labels) -> dict:
     """A statement as ``subject —property→ object`` in zh and en, with links."""
     subject, predicate, obj = (data.value(statement, p) for p in (RDF.subject, RDF.predicate, RDF.object))
-    return {"subject": value(subject, names), "predicate": value(predicate, names), "object": value(obj, names),
-            "statement": str(statement), "href": local_path(str(statement))}
+    return {
+        "subject": value(subject, names),
+        "predicate": value(predicate, names),
+        "object": value(obj, names),
+        "statement": str(statement),
+        "href": local_path(str(statement)),
+    }
 
 
 def description(data: Graph, node: URIRef) -> Graph:

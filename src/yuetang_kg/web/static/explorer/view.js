@@ -3,8 +3,8 @@
 // pyvis' page, whose own call of drawGraph() views.render removes.
 (function () {
   "use strict";
-  drawGraph();
   var state = (window.yuetangView = { ready: false, selected: null, started: performance.now(), settledMs: null });
+  drawGraph();
 
   // The same normalisation as project.search_key: no tone marks, lower case, letters and digits only.
   function key(text) {
