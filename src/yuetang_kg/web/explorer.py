@@ -44,6 +44,7 @@ CSP = (
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 STATIC = {"explorer.css": "text/css", "explorer.js": "text/javascript"}
+EDGE_LABELS_UP_TO = 40  # nodes
 VIS_FILES = {"vis-network.min.js": "text/javascript", "vis-network.css": "text/css"}
 
 
@@ -103,7 +104,8 @@ class Explorer:
     def ego_data(self, node: str) -> dict:
         """The ego graph of a node as vis-network data, each node with the path of its page."""
         part = analytics.ego(self.projection, node, 1)
-        nodes, edges, legend = views.vis_data(part, self.views, edge_labels=True)
+        # Relation names on the edges help a small neighbourhood and bury a hub's; hover shows them anyway.
+        nodes, edges, legend = views.vis_data(part, self.views, edge_labels=len(part) <= EDGE_LABELS_UP_TO)
         for item in nodes:
             item["url"] = pages.local_path(item["id"])
             item["borderWidth"] = 4 if item["id"] == node else 1
