@@ -180,6 +180,7 @@ def test_chinese_labels_render(browser, view_files, tmp_path):
 
 
 EXPLORER_PAGES = [
+    "/",
     "/search",
     "/search?q=qixing",
     QIXING,

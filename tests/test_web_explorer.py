@@ -291,3 +291,10 @@ def test_bad_chart_definitions_name_the_file(tmp_path, viz):
         charts.load_comparisons(tmp_path)
     with pytest.raises(DataError, match=r"missing/charts\.yaml: cannot read the chart definitions"):
         charts.load_comparisons(tmp_path / "missing")
+
+
+def test_home_page_counts_and_links(client, projection, graph):
+    page = client.get("/").text
+    assert f"{projection.number_of_nodes()} 个实体" in page
+    assert f"{len(set(graph.subjects(RDF.type, YKG.TextSpan)))} 处原文证据" in page
+    assert {"/search", "/article", "/charts", "/views", "/queries"} <= set(links(page))

@@ -1,9 +1,9 @@
 """The explorer part of the web app: entity search, resource pages with content negotiation, the annotated
 article, indicator charts and the interactive views, with vis-network served from the pyvis package.
 
-Routes: ``/search`` (+ ``/search.json``), ``/id/<kind>/<slug>`` (+ ``.ttl``, ``.nt``, ``.jsonld``, ``.rdf``),
-``/article`` and ``/article/<slug>``, ``/charts`` (+ ``/charts.json``), ``/views`` and ``/views/<name>``
-(``?entity=`` for the ego view), ``/static/explorer/<file>`` and ``/static/vis-network/<file>``.
+Routes: ``/`` (home), ``/search`` (+ ``/search.json``), ``/id/<kind>/<slug>`` (+ ``.ttl``, ``.nt``,
+``.jsonld``, ``.rdf``), ``/article`` and ``/article/<slug>``, ``/charts`` (+ ``/charts.json``), ``/views`` and
+``/views/<name>`` (``?entity=`` for the ego view), ``/static/explorer/<file>`` and ``/static/vis-network/<file>``.
 
 Content negotiation answers directly (200 with ``Vary: Accept`` and ``Content-Location`` naming the twin),
 not with a 303: the IRI names a thing described by one document in several formats, and one round trip is
@@ -183,6 +183,14 @@ def routes(site: Site):
     def error_page(error: DataError) -> HTMLResponse:
         return page("explorer_error.html", 500, message=str(error))
 
+    async def home(request: Request) -> Response:
+        try:
+            ex = await ready()
+        except DataError as error:
+            return error_page(error)
+        return page("home.html", documents=list(ex.documents.values()), entities=ex.projection.number_of_nodes(),
+                    relations=ex.projection.number_of_edges(), spans=len(ex.targets))
+
     async def search(request: Request) -> Response:
         text = request.query_params.get("q", "").strip()
         try:
@@ -314,6 +322,7 @@ def routes(site: Site):
         )
 
     return [
+        Route("/", home),
         Route("/search", search),
         Route("/search.json", search),
         Route("/id/{kind}/{slug}", resource),
