@@ -32,7 +32,7 @@ GRAPH_FORMS = frozenset({"CONSTRUCT", "DESCRIBE"})
 @dataclass(frozen=True)
 class AnswerFormat:
     media_type: str
-    name: str | None  # the value of the ``format`` request parameter; None for an alias media type
+    names: tuple[str, ...]  # values of the ``format`` request parameter; none for an alias media type
     forms: frozenset[str]
     write: Callable[[Result], bytes]
 
@@ -127,14 +127,17 @@ def _graph_writer(fmt) -> Callable[[Result], bytes]:
 
 
 ANSWER_FORMATS = (
-    AnswerFormat("application/sparql-results+json", "json", ROW_FORMS, _json),
-    AnswerFormat("application/sparql-results+xml", "xml", ROW_FORMS, _xml),
-    AnswerFormat("text/csv", "csv", ROW_FORMS, _csv),
-    AnswerFormat("text/tab-separated-values", "tsv", ROW_FORMS, _tsv),
+    AnswerFormat("application/sparql-results+json", ("json",), ROW_FORMS, _json),
+    AnswerFormat("application/sparql-results+xml", ("xml",), ROW_FORMS, _xml),
+    AnswerFormat("text/csv", ("csv",), ROW_FORMS, _csv),
+    AnswerFormat("text/tab-separated-values", ("tsv",), ROW_FORMS, _tsv),
     # Generic types that many clients send alone.
-    AnswerFormat("application/json", None, ROW_FORMS, _json),
-    AnswerFormat("application/xml", None, ROW_FORMS, _xml),
-    *(AnswerFormat(f.media_type, f.name, GRAPH_FORMS, _graph_writer(f)) for f in FORMATS.values() if not f.quads),
+    AnswerFormat("application/json", (), ROW_FORMS, _json),
+    AnswerFormat("application/xml", (), ROW_FORMS, _xml),
+    # Graph formats by our name (ttl), rdflib's (turtle) and the media subtype (turtle, ld+json): SPARQLWrapper
+    # sends format=json-ld, format=rdf+xml.
+    *(AnswerFormat(f.media_type, tuple(dict.fromkeys((f.name, f.rdflib, f.media_type.split("/")[1]))),
+                   GRAPH_FORMS, _graph_writer(f)) for f in FORMATS.values() if not f.quads),
 )
 _BY_MEDIA_TYPE = {f.media_type: f for f in ANSWER_FORMATS}
 
@@ -146,7 +149,7 @@ def offers(form: str) -> list[str]:
 
 def format_names(form: str) -> dict[str, str]:
     """``format`` parameter values and the media types they stand for."""
-    return {f.name: f.media_type for f in ANSWER_FORMATS if form in f.forms and f.name}
+    return {name: f.media_type for f in ANSWER_FORMATS if form in f.forms for name in f.names}
 
 
 def write(result: Result, media_type: str) -> bytes:

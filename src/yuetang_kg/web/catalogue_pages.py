@@ -138,7 +138,7 @@ def routes(site: Site) -> list[Route]:
             return PlainTextResponse(f"no catalogue query {request.path_params['name']!r}; see /queries\n", 404)
         try:
             given = given_parameters(query, request)
-            job = workers.Job(query.text, query.bindings(given), SUFFIX_ACCEPT[suffix], None,
+            job = workers.Job(query.text, query.bindings(given), SUFFIX_ACCEPT[suffix], (),
                               site.settings.max_rows)
             answer = await sparql.run_query(site, job)
         except (sparql.BadRequest, DataError, negotiation.NotAcceptable, workers.QueryTimeout, workers.Busy,

@@ -57,18 +57,25 @@ def quality(media_type: str, ranges: list[tuple[str, float]]) -> float:
     return best
 
 
-def choose(offers: Sequence[str], accept: str | None, fmt: str | None = None,
+def choose(offers: Sequence[str], accept: str | None, fmt: str | Sequence[str] | None = None,
            names: Mapping[str, str] | None = None) -> str:
     """The media type to answer with, from ``offers`` (best first when the client has no preference).
 
-    ``fmt`` is a format name from ``names`` (e.g. ``csv``) or a media type; when given it decides alone.
+    ``fmt`` (one value or several) names formats (keys of ``names``, e.g. ``csv``) or media types, comma-separated
+    lists allowed; when given, the first that is on offer decides alone. SPARQLWrapper, for one, sends
+    ``format=tsv&format=text/tab-separated-values``.
+
+    >>> choose(["text/turtle"], "*/*", ["rdf+xml", "turtle"], {"turtle": "text/turtle"})
+    'text/turtle'
     """
     if fmt:
-        wanted = (names or {}).get(fmt, fmt.lower())
-        if wanted in offers:
-            return wanted
+        values = [fmt] if isinstance(fmt, str) else list(fmt)
+        wanted = [(names or {}).get(v.strip().lower(), v.strip().lower()) for value in values for v in value.split(",")]
+        for media_type in wanted:
+            if media_type in offers:
+                return media_type
         valid = ", ".join(sorted({n for n, m in (names or {}).items() if m in offers} | set(offers)))
-        raise NotAcceptable(f"format {fmt!r} is not available here; valid: {valid}")
+        raise NotAcceptable(f"format {', '.join(values)} is not available here; valid: {valid}")
     if not accept or not accept.strip():
         return offers[0]
     ranges = parse_accept(accept)

@@ -154,7 +154,7 @@ def routes(site: Site) -> list[Route]:
                     raise BadRequest("no query: send it as the 'query' parameter or as an application/"
                                      "sparql-query body")
                 return describe_service(request, site)
-            job = workers.Job(text, {}, request.headers.get("accept"), single(params, "format"),
+            job = workers.Job(text, {}, request.headers.get("accept"), tuple(params.get("format", ())),
                               site.settings.max_rows)
             return answer_response(await run_query(site, job))
         except (BadRequest, guard.Malformed, guard.Refused, negotiation.NotAcceptable, DataError,

@@ -51,7 +51,7 @@ class Job:
     text: str
     bindings: dict
     accept: str | None
-    fmt: str | None
+    formats: tuple[str, ...]  # the request's ``format`` parameters, which win over ``accept``
     max_rows: int
 
 
@@ -71,7 +71,7 @@ def answer(store, job: Job, checked: dict[str, str]) -> Answer:
         if len(checked) >= _CHECKED_QUERIES:
             checked.clear()
         checked[job.text] = form
-    media_type = negotiation.choose(answers.offers(form), job.accept, job.fmt, answers.format_names(form))
+    media_type = negotiation.choose(answers.offers(form), job.accept, job.formats, answers.format_names(form))
     result = store.query(job.text, job.bindings, max_rows=job.max_rows)
     return Answer(form, media_type, answers.write(result, media_type), result.truncated)
 
