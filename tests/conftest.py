@@ -97,6 +97,12 @@ def graph(built):
 
 
 @pytest.fixture(scope="session")
+def cli_paths(built, repo_paths) -> list[str]:
+    """The path options that point a CLI command at the repository's inputs and the session's build."""
+    return ["--data", str(repo_paths.data), "--ontology", str(repo_paths.ontology), "--out", str(built.outputs[0].parent)]
+
+
+@pytest.fixture(scope="session")
 def projection(built):
     """The NetworkX projection of the real graph (read-only: tests that change a graph build their own)."""
     return to_networkx(built.graph, built.ontology)

@@ -29,18 +29,6 @@ def qixing(projection) -> str:
     return next(n for n, d in projection.nodes(data=True) if d["label_zh"] == "七星村")
 
 
-@pytest.fixture(scope="module")
-def cli_paths(built, repo_paths) -> list[str]:
-    return [
-        "--data",
-        str(repo_paths.data),
-        "--ontology",
-        str(repo_paths.ontology),
-        "--out",
-        str(built.outputs[0].parent),
-    ]
-
-
 @pytest.mark.parametrize(
     "name",
     [

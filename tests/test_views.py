@@ -144,17 +144,8 @@ def test_bad_definitions_name_the_file_and_view(tmp_path, repo_paths, old, new, 
     assert "views.yaml" in str(error.value)
 
 
-def test_viz_command(built, repo_paths, tmp_path):
-    options = [
-        "--data",
-        str(repo_paths.data),
-        "--ontology",
-        str(repo_paths.ontology),
-        "--out",
-        str(built.outputs[0].parent),
-        "--viz",
-        str(repo_paths.data.parent / "viz"),
-    ]
+def test_viz_command(cli_paths, repo_paths, tmp_path):
+    options = [*cli_paths, "--viz", str(repo_paths.data.parent / "viz")]
     runner = CliRunner()
     result = runner.invoke(main, ["viz", "ego", "--entity", "七星村", "-o", str(tmp_path), *options])
     assert result.exit_code == 0, result.output
