@@ -82,16 +82,21 @@ def _check_stated(obs: Observation, where: str) -> None:
         raise DataError(f"qualifier {obs.qualifier!r} is not in the quote", where)
 
 
+def _name(ctx: Context, node: URIRef, lang: str) -> str:
+    """A node's label in one language, as mapped so far (variables and entities are mapped first)."""
+    for label in ctx.graph.objects(node, RDFS.label):
+        if label.language == lang:
+            return str(label)
+    return str(node).rsplit("/", 1)[-1]
+
+
 def _label(ctx: Context, node: URIRef, about: str, variable: str, period: str) -> None:
-    facts = ctx.facts
-    subject = facts.entities.get(about)
-    var = facts.variables.get(variable)
-    zh_subject = subject.zh if subject else about
-    en_subject = subject.en if subject else about
-    zh_var = var.zh if var else variable
-    en_var = var.en if var else variable
-    ctx.graph.add((node, RDFS.label, Literal(f"{zh_subject}·{zh_var}（{period}）", lang="zh")))
-    ctx.graph.add((node, RDFS.label, Literal(f"{en_var} of {en_subject} ({period})", lang="en")))
+    subject = ctx.resolve(about, "")
+    var = iri("variable", variable)
+    zh = f"{_name(ctx, subject, 'zh')}·{_name(ctx, var, 'zh')}（{period}）"
+    en = f"{_name(ctx, var, 'en')} of {_name(ctx, subject, 'en')} ({period})"
+    ctx.graph.add((node, RDFS.label, Literal(zh, lang="zh")))
+    ctx.graph.add((node, RDFS.label, Literal(en, lang="en")))
 
 
 def _common(ctx: Context, node: URIRef, about: URIRef, variable: URIRef, unit: str, period: Period, where: str):
