@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT, free_port, require_binary, stop, wait_for_http
 from rdflib import XSD, BNode, Literal, URIRef
 
-from conftest import ROOT, free_port, require_binary, stop, wait_for_http
 from yuetang_kg.cli import main
 from yuetang_kg.errors import DataError
 from yuetang_kg.remote import RemoteStore, bind_values, graph_store_url, query_form, strip_comments
@@ -65,9 +65,7 @@ MaxQueryCostEstimationTime = 400
 """
 # Oxigraph (embedded and server) stores every integer-derived datatype as xsd:integer ("1006"^^xsd:integer for
 # nif:beginIndex "1006"^^xsd:nonNegativeInteger); Virtuoso keeps the declared one. Compared as xsd:integer.
-INTEGER_TYPES = {XSD[name] for name in (
-    "integer nonNegativeInteger positiveInteger nonPositiveInteger negativeInteger long int short byte "
-    "unsignedLong unsignedInt unsignedShort unsignedByte").split()}
+INTEGER_TYPES = {XSD[name] for name in ["integer", "nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger", "long", "int", "short", "byte", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte"]}
 
 
 # --- binding parameters by VALUES ---------------------------------------------------------------------------
@@ -81,8 +79,8 @@ INTEGER_TYPES = {XSD[name] for name in (
         ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "CONSTRUCT { ?s ?p ?o } WHERE { VALUES (?o) { (1) } ?s ?p ?o }"),
         ("CONSTRUCT { ?s ?p ?o } { ?s ?p ?o }", "CONSTRUCT { ?s ?p ?o } { VALUES (?o) { (1) } ?s ?p ?o }"),
         ("# WHERE {\nPREFIX where: <http://w/where#>\nSELECT (EXISTS { ?a ?b ?c } AS ?e) ?where WHERE { ?s where:x ?o }",
-         "# WHERE {\nPREFIX where: <http://w/where#>\nSELECT (EXISTS { ?a ?b ?c } AS ?e) ?where WHERE "
-         "{ VALUES (?o) { (1) } ?s where:x ?o }"),
+         ("# WHERE {\nPREFIX where: <http://w/where#>\nSELECT (EXISTS { ?a ?b ?c } AS ?e) ?where WHERE "
+          "{ VALUES (?o) { (1) } ?s where:x ?o }")),
         ('SELECT * WHERE { ?s ?p "}" . { SELECT ?s WHERE { ?s ?q ?o } } }',
          'SELECT * WHERE { VALUES (?o) { (1) } ?s ?p "}" . { SELECT ?s WHERE { ?s ?q ?o } } }'),
     ],

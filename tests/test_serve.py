@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import free_port, require_binary, stop, wait_for_http
 from rdflib import RDFS, Graph
 from rdflib.compare import isomorphic
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
-from conftest import free_port, require_binary, stop, wait_for_http
 from yuetang_kg.store import to_rdflib
 
 LABELS = f"SELECT ?s ?label WHERE {{ ?s <{RDFS.label}> ?label }}"
@@ -210,11 +210,14 @@ def children(pid: int) -> list[int]:
 
 
 def test_stopping_the_server_stops_its_query_workers(tmp_path, built, repo_paths):
-    process, base, _ = start_server(tmp_path, built, repo_paths, "--workers", "2")
-    workers = children(process.pid)
-    assert len(workers) == 2
-    process.send_signal(signal.SIGINT)  # Ctrl-C
-    process.wait(30)
+    process, _, _ = start_server(tmp_path, built, repo_paths, "--workers", "2")
+    try:
+        workers = children(process.pid)
+        assert len(workers) == 2
+        process.send_signal(signal.SIGINT)  # Ctrl-C
+        process.wait(30)
+    finally:
+        stop(process)  # a no-op once Ctrl-C worked; SIGTERM (uvicorn's graceful stop) if an assertion failed
     time.sleep(0.2)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists() and _alive(pid)]
 

@@ -13,7 +13,6 @@ honour; Virtuoso's default graph otherwise is the union of every graph, its syst
 import base64
 import json
 import re
-import socket
 import urllib.error
 import urllib.request
 from urllib.parse import urlencode
@@ -34,7 +33,7 @@ _TOKENS = re.compile(
       | (?P<open>\{) | (?P<close>\}) | (?P<paren>[()])
       | (?P<word>[?$]?[^\W\d][\w-]*(?::[\w.-]*)?|:[\w.-]*)
       | (?P<other>.)""",
-    re.X | re.S,
+    re.VERBOSE | re.DOTALL,
 )
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IRI_FORBIDDEN = set('<>"{}|^`\\ \t\n\r')
@@ -164,7 +163,7 @@ class RemoteStore:
             graph = Graph()
             try:
                 graph.parse(data=body.decode("utf-8"), format="turtle")
-            except Exception as error:  # rdflib raises several parser exception types
+            except Exception as error:  # noqa: BLE001 - rdflib raises several parser exception types
                 raise DataError(f"the endpoint's Turtle does not parse (cut off?): {error}", self.endpoint) from None
             triples, truncated = capped(iter(graph), max_rows)
             kept = Graph()
@@ -192,7 +191,7 @@ class RemoteStore:
             body = response.read()
         except SPARQLWrapperException as error:
             raise DataError(f"the endpoint refused the query: {error}", self.endpoint) from None
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as error:
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             raise DataError(f"cannot reach the endpoint: {error}", self.endpoint) from None
         # Virtuoso's "anytime" queries answer a timeout with 200 and partial results, flagged only here.
         if response.headers.get("X-SQL-State") == "S1TAT":
@@ -274,5 +273,5 @@ def upload(graphs: list[Graph], store_url: str, graph: str | None = None, replac
     except urllib.error.HTTPError as error:
         detail = error.read().decode("utf-8", "replace").strip()[:300]
         raise DataError(f"the graph store answered {error.code} {error.reason}: {detail}", url) from None
-    except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as error:
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
         raise DataError(f"cannot reach the graph store: {error}", url) from None

@@ -71,8 +71,8 @@ def _refuse_if_update(text: str) -> None:
 
 
 def _prefix(node: CompValue) -> str:
-    # CompValue.get answers the key itself for a missing key; the empty prefix (":x") has no "prefix" key
-    return node["prefix"] if "prefix" in node else ""
+    # The empty prefix (":x") has no "prefix" key, and CompValue.get answers the key's name for a missing key.
+    return node["prefix"] if "prefix" in node else ""  # noqa: SIM401
 
 
 def _nodes(tree):

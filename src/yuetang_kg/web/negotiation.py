@@ -40,7 +40,7 @@ def parse_accept(header: str) -> list[tuple[str, float]]:
 
 def quality(media_type: str, ranges: list[tuple[str, float]]) -> float:
     """How much the client wants ``media_type``: the q of the most specific range that matches it."""
-    kind, _, sub = media_type.partition("/")
+    kind = media_type.partition("/")[0]
     best, specificity = 0.0, -1
     for media, q in ranges:
         r_kind, _, r_sub = media.partition("/")

@@ -94,7 +94,7 @@ def serve(fd: int) -> None:
             reply = ("ok", answer(store, job, checked))
         except (guard.Malformed, guard.Refused, negotiation.NotAcceptable, DataError) as error:
             reply = ("error", type(error).__name__, str(error))
-        except Exception as error:  # an engine bug must not kill the worker: answer it as a server error
+        except Exception as error:  # noqa: BLE001 - an engine bug must not kill the worker: answer it as a 500
             reply = ("error", "WorkerFailed", f"the query failed: {type(error).__name__}: {error}")
         connection.send(reply)
 
