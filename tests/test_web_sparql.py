@@ -245,10 +245,12 @@ def test_row_cap_is_flagged_in_every_format(capped_client):
 
 def test_explosive_query_times_out_while_others_are_answered(client):
     outcome = {}
+    # A client of its own for the other thread (no lifespan: the app's workers are already running).
+    other = TestClient(client.app)
 
     def explode():
         start = time.monotonic()
-        outcome["answer"] = client.get("/sparql", params={"query": CROSS6})
+        outcome["answer"] = other.get("/sparql", params={"query": CROSS6})
         outcome["seconds"] = time.monotonic() - start
 
     thread = threading.Thread(target=explode)
@@ -343,3 +345,10 @@ def test_missing_yasgui_is_explained(client, monkeypatch, tmp_path):
     assert page.status_code == 500 and "make vendor" in page.text
     script = client.get("/static/vendor/yasgui.min.js")
     assert script.status_code == 404 and "make vendor" in script.text
+
+
+def test_result_cells_link_only_to_web_iris():
+    assert catalogue_pages.local_link(BASE + "id/place/x") == "/id/place/x"
+    assert catalogue_pages.local_link("http://www.wikidata.org/entity/Q1") == "http://www.wikidata.org/entity/Q1"
+    assert catalogue_pages.local_link("javascript:alert(1)") is None
+    assert catalogue_pages.short("https://w3id.org/yuetang-kg/ontology#Village") == "ykg:Village"

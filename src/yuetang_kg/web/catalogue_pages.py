@@ -56,9 +56,16 @@ def short(iri: str) -> str:
     return iri
 
 
-def local_link(iri: str) -> str:
-    """Our own IRIs open their page on this site; others stay as they are."""
-    return "/" + iri[len(BASE):] if iri.startswith(BASE) else iri
+def local_link(iri: str) -> str | None:
+    """Our own IRIs open their page on this site, other web IRIs stay as they are, the rest (``urn:``,
+    ``javascript:`` …) are not links.
+
+    >>> local_link("https://w3id.org/yuetang-kg/id/place/zhaoshan-qixing-cun"), local_link("javascript:alert(1)")
+    ('/id/place/zhaoshan-qixing-cun', None)
+    """
+    if iri.startswith(BASE):
+        return "/" + iri[len(BASE):]
+    return iri if iri.startswith(("http://", "https://")) else None
 
 
 def _cell(term: dict | None) -> dict:
