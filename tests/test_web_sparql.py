@@ -166,6 +166,8 @@ def test_service_description_with_void(client, site):
     assert client.get(str(full_description)).status_code == 200  # the site's whole VoID + DCAT
     as_jsonld = client.get("/sparql", headers={"Accept": "application/ld+json"})
     assert isomorphic(parsed_graph(as_jsonld.content, "application/ld+json"), description)
+    as_ntriples = client.get("/sparql", params={"format": "nt"})
+    assert as_ntriples.headers["content-type"] == "application/n-triples; charset=utf-8"
 
 
 def test_a_browser_asking_the_endpoint_is_sent_to_the_query_page(client):

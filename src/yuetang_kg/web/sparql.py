@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from ..errors import DataError
 from ..formats import FORMATS, serialize
-from . import guard, negotiation, service, workers
+from . import answers, guard, negotiation, service, workers
 from .site import Site
 
 TRUNCATED_HEADER = "X-Yuetang-Truncated"
@@ -124,10 +124,10 @@ def single(params: dict[str, list[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def describe_service(request: Request, site: Site) -> Response:
+def describe_service(request: Request, site: Site, formats: list[str]) -> Response:
     """The Service Description, or a redirect to the query page for a browser that prefers HTML."""
     offers = [f.media_type for f in FORMATS.values() if not f.quads] + ["text/html"]
-    media_type = negotiation.choose(offers, request.headers.get("accept"))
+    media_type = negotiation.choose(offers, request.headers.get("accept"), formats, answers.format_names("DESCRIBE"))
     if media_type == "text/html":
         return RedirectResponse(QUERY_PAGE, 303, headers=CORS)
     endpoint = str(request.url.replace(query=""))
@@ -153,7 +153,7 @@ def routes(site: Site) -> list[Route]:
                 if request.method == "POST":
                     raise BadRequest("no query: send it as the 'query' parameter or as an application/"
                                      "sparql-query body")
-                return describe_service(request, site)
+                return describe_service(request, site, params.get("format", []))
             job = workers.Job(text, {}, request.headers.get("accept"), tuple(params.get("format", ())),
                               site.settings.max_rows)
             return answer_response(await run_query(site, job))
