@@ -26,8 +26,9 @@ VIRTUOSO_DEVIATIONS = {
     "place_facts": "internal compiler error SQ156 ('unknown table for a column')",
     "village_industries": "'?k rdfs:subClassOf* ykg:Place' beside a LANG() filter on another variable loses "
                           "rows; FILTER EXISTS { ?k rdfs:subClassOf* ykg:Place } works on every engine",
-    "places_within": "same as village_industries: a rdfs:subClassOf* pattern beside LANG() filters",
-    "place_ancestors": "same as village_industries: a rdfs:subClassOf* pattern beside LANG() filters",
+    "places_within": "with ykg:locatedIn+ and * paths in the group, the OPTIONAL evidence block makes it answer "
+                     "no row at all (without that OPTIONAL the rows are right)",
+    "place_ancestors": "answers 1 row of 11 (its group too has property paths, then OPTIONALs)",
     "place_path": "answers a ykg:locatedIn* path once per route instead of once per pair (duplicate rows)",
 }
 VIRTUOSO_INI = """\
