@@ -23,13 +23,9 @@ CATALOGUE = sorted(path.stem for path in (ROOT / "queries").glob("*.rq"))
 VIRTUOSO_DEVIATIONS = {
     "initiative_hierarchy": "refuses a * path with neither end bound ('transitive derived table', TR...)",
     "place_hierarchy": "refuses a * path with neither end bound ('transitive derived table', TR...)",
-    "place_facts": "internal compiler error SQ156 ('unknown table for a column')",
-    "village_industries": "'?k rdfs:subClassOf* ykg:Place' beside a LANG() filter on another variable loses "
-                          "rows; FILTER EXISTS { ?k rdfs:subClassOf* ykg:Place } works on every engine",
-    "places_within": "with ykg:locatedIn+ and * paths in the group, the OPTIONAL evidence block makes it answer "
-                     "no row at all (without that OPTIONAL the rows are right)",
-    "place_ancestors": "answers 1 row of 11 (its group too has property paths, then OPTIONALs)",
-    "place_path": "answers a ykg:locatedIn* path once per route instead of once per pair (duplicate rows)",
+    "places_within": "with property paths in the group, its OPTIONAL evidence block makes Virtuoso answer no "
+                     "row at all (without that OPTIONAL the rows are right)",
+    "place_ancestors": "answers too few rows (its group too has property paths, then OPTIONALs)",
 }
 VIRTUOSO_INI = """\
 [Database]
