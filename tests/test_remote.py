@@ -21,8 +21,6 @@ CATALOGUE = sorted(path.stem for path in (ROOT / "queries").glob("*.rq"))
 # (reported with the workaround where one was found). Strict: once Virtuoso or the query changes so that the
 # answers match, the test fails and the entry must go.
 VIRTUOSO_DEVIATIONS = {
-    "initiative_hierarchy": "refuses a * path with neither end bound ('transitive derived table', TR...)",
-    "place_hierarchy": "refuses a * path with neither end bound ('transitive derived table', TR...)",
     "places_within": "with property paths in the group, its OPTIONAL evidence block makes Virtuoso answer no "
                      "row at all (without that OPTIONAL the rows are right)",
     "place_ancestors": "answers too few rows (its group too has property paths, then OPTIONALs)",
