@@ -1,0 +1,162 @@
+"""The query catalogue: every query is documented, standard SPARQL 1.1 with a stable order, gives the same answer on
+both embedded stores and finds something in the real graph; the header parser refuses bad headers, naming the line."""
+
+import re
+
+import pytest
+from conftest import ROOT
+from rdflib import XSD, Literal, URIRef
+from rdflib.plugins.sparql import prepareQuery
+
+from yuetang_kg.catalogue import PARAM_KINDS, VIEWS, Param, load_catalogue, parse_query_file
+from yuetang_kg.errors import DataError
+from yuetang_kg.store import open_store
+
+NAMES = sorted(path.stem for path in (ROOT / "queries").glob("*.rq"))
+# Oxigraph keeps integers as xsd:integer whatever integer subtype the data gives (NIF offsets are
+# xsd:nonNegativeInteger), so the two stores are compared with the integer subtypes named alike.
+INTEGER_SUBTYPES = {XSD.nonNegativeInteger, XSD.positiveInteger, XSD.long, XSD.int, XSD.short, XSD.byte}
+
+
+def canonical(term) -> str:
+    if term is None:
+        return "UNBOUND"
+    if isinstance(term, Literal) and term.datatype in INTEGER_SUBTYPES:
+        return Literal(str(term), datatype=XSD.integer).n3()
+    return term.n3()
+
+
+def answer(result):
+    if result.kind == "ASK":
+        return result.boolean
+    return sorted(tuple(canonical(term) for term in row) for row in result.rows)
+
+
+def without_comments(text: str) -> str:
+    """The query text without comment lines (the header and the why-comments)."""
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
+@pytest.fixture(scope="module")
+def rdflib_store(built):
+    return open_store("rdflib", built.graph, built.ontology)
+
+
+def test_the_catalogue_is_large_enough(catalogue):
+    assert len(catalogue) >= 30
+    assert all(re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", name) for name in catalogue)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_query(name, catalogue, store, rdflib_store):
+    query = catalogue[name]
+    # documented: both titles, a description, tags and a view
+    assert query.title_zh and re.search(r"[\u4e00-\u9fff]", query.title_zh), name
+    assert query.title_en and query.title_en.isascii(), name
+    assert len(query.description) > 40 and query.tags and query.view in VIEWS
+    # standard SPARQL 1.1: rdflib parses it, every prefix is declared in the file (Oxigraph knows none by
+    # default) and the only prefixed functions are XSD casts, never an engine's extension functions
+    text = without_comments(query.text)
+    parsed = prepareQuery(query.text)
+    declared = set(re.findall(r"PREFIX\s+([\w-]*):", text))
+    used = set(re.findall(r"(?<![\w<\"#?])([A-Za-z][\w-]*):[A-Za-z_]", re.sub(r"<[^>]*>|\"[^\"]*\"", "", text)))
+    assert used <= declared, f"{name}: undeclared prefixes {used - declared}"
+    assert set(re.findall(r"\b([A-Za-z][\w-]*):\w+\s*\(", text)) <= {"xsd"}, name
+    assert "WHERE" in text
+    if parsed.algebra.name == "SelectQuery":
+        assert "ORDER BY" in text, f"{name}: a SELECT needs an ORDER BY for a stable order"
+        # Oxigraph binds a parameter only if the SELECT clause names its variable
+        projected = {str(v) for v in parsed.algebra["PV"]}
+        assert {p.name for p in query.params} <= projected, name
+    # the same answer on both embedded stores, and not an empty one on the real graph
+    bindings = query.bindings({})
+    oxigraph_answer = answer(store.query(query.text, bindings))
+    assert oxigraph_answer == answer(rdflib_store.query(query.text, bindings))
+    assert oxigraph_answer, f"{name} finds nothing in the real graph"
+
+
+def write(tmp_path, header: str, body: str = "SELECT ?x WHERE { ?x ?p ?o } ORDER BY ?x\n"):
+    path = tmp_path / "bad_query.rq"
+    path.write_text(header + body, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "header, line, message",
+    [
+        ("#+ title: 标题 | Title\n#+ colour: red\n", 2, "key one of"),
+        ("#+ title: 标题 | Title\n#+ view pie\n", 2, "key one of"),
+        ("#+ view: pie\n", 1, "view must be one of table, graph, chart"),
+        ("#+ title: 标题 | Title\n#+ param: place place -\n", 2, "KIND in"),
+        ("#+ param: place\n", 1, "write '#+ param: NAME KIND DEFAULT description'"),
+    ],
+)
+def test_header_errors_name_the_file_and_line(tmp_path, header, line, message):
+    path = write(tmp_path, header)
+    with pytest.raises(DataError, match=re.escape(message)) as error:
+        parse_query_file(path)
+    assert str(error.value).startswith(f"{path}:{line}:")
+
+
+def test_header_is_read(tmp_path):
+    path = write(tmp_path, "#+ title: 标题 | A title\n#+ description: What it does.\n#+ tags: a, b ,\n"
+                           "#+ view: chart\n#+ param: place iri - the place to start from\n"
+                           "#+ param: n integer 3 how many\n")
+    query = parse_query_file(path)
+    assert (query.name, query.title_zh, query.title_en, query.tags, query.view) == (
+        "bad_query", "标题", "A title", ("a", "b"), "chart")
+    assert query.params == (Param("place", "iri", None, "the place to start from"), Param("n", "integer", "3", "how many"))
+
+
+def test_an_empty_folder_is_refused(tmp_path):
+    with pytest.raises(DataError, match="no .rq files found"):
+        load_catalogue(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "kind, value, expected",
+    [
+        ("iri", "https://w3id.org/yuetang-kg/id/place/yuetang-qu", URIRef("https://w3id.org/yuetang-kg/id/place/yuetang-qu")),
+        ("iri", "urn:x-test:1", URIRef("urn:x-test:1")),
+        ("integer", "12", Literal(12)),
+        ("zh", "七星村", Literal("七星村", lang="zh")),
+        ("string", "qixing cun", Literal("qixing cun")),
+    ],
+)
+def test_param_terms(kind, value, expected):
+    term = Param("x", kind, None, "").term(value)
+    assert term == expected and type(term) is type(expected)
+    assert getattr(term, "language", None) == getattr(expected, "language", None)
+
+
+@pytest.mark.parametrize(
+    "kind, value",
+    [
+        ("iri", "qixing"),
+        ("iri", "https://w3id.org/a b"),
+        ("iri", "https://w3id.org/a>"),
+        ("iri", "<https://w3id.org/a>"),
+        ("iri", 'https://w3id.org/"a"'),
+        ("integer", "twelve"),
+        ("integer", "1.5"),
+    ],
+)
+def test_bad_param_values_name_the_parameter(kind, value):
+    with pytest.raises(DataError, match=r"^parameter x: expected an") as error:
+        Param("x", kind, None, "").term(value)
+    assert repr(value) in str(error.value)
+
+
+def test_param_kinds_are_the_documented_ones():
+    assert PARAM_KINDS == ("iri", "string", "zh", "integer")
+
+
+def test_bindings_refuse_unknown_and_missing_parameters(catalogue, tmp_path):
+    query = catalogue["place_ancestors"]
+    with pytest.raises(DataError, match=r"query place_ancestors has no parameter nope \(valid: kind, place\)"):
+        query.bindings({"nope": "1"})
+    assert query.bindings({})["place"] == URIRef(query.params[0].default)
+    needy = parse_query_file(write(tmp_path, "#+ param: place iri - the place\n",
+                                   "SELECT ?place WHERE { ?place ?p ?o } ORDER BY ?place\n"))
+    with pytest.raises(DataError, match=r"needs -p place VALUE \(the place\)"):
+        needy.bindings({})
