@@ -288,6 +288,8 @@ def _add(table: dict, item, section: str, seen: dict[str, Origin]) -> None:
 def load_facts(root: Path) -> Facts:
     """Read ``sources.yaml``, ``vocab/*.yaml`` and ``facts/*.yaml`` of a ``graph_data`` folder."""
     root = Path(root)
+    if not root.is_dir():
+        raise DataError("no such folder; give the graph_data folder (sources.yaml, vocab/, facts/)", str(root))
     facts = Facts(root=root)
     sources, rel = read_yaml(root / "sources.yaml", root)
     for entry in sources.get("documents") or []:

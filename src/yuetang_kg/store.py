@@ -88,6 +88,8 @@ class OxigraphStore:
             answer = self.store.query(sparql, substitutions=substitutions or None)
         except SyntaxError as error:
             raise DataError(f"invalid SPARQL: {error}", "query") from None
+        except RuntimeError as error:  # e.g. a parameter whose variable the SELECT clause does not name
+            raise DataError(f"cannot run the query: {error}", "query") from None
         if isinstance(answer, (bool, ox.QueryBoolean)):  # pyoxigraph 0.5 answers ASK with a QueryBoolean
             return Result("ASK", boolean=bool(answer))
         if isinstance(answer, ox.QuerySolutions):
