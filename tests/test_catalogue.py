@@ -4,8 +4,8 @@ both embedded stores and finds something in the real graph; the header parser re
 import re
 
 import pytest
-from conftest import ROOT
-from rdflib import XSD, Literal, URIRef
+from conftest import ROOT, comparable_answer
+from rdflib import Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 
 from yuetang_kg.catalogue import PARAM_KINDS, VIEWS, Param, load_catalogue, parse_query_file
@@ -13,23 +13,6 @@ from yuetang_kg.errors import DataError
 from yuetang_kg.store import open_store
 
 NAMES = sorted(path.stem for path in (ROOT / "queries").glob("*.rq"))
-# Oxigraph keeps integers as xsd:integer whatever integer subtype the data gives (NIF offsets are
-# xsd:nonNegativeInteger), so the two stores are compared with the integer subtypes named alike.
-INTEGER_SUBTYPES = {XSD.nonNegativeInteger, XSD.positiveInteger, XSD.long, XSD.int, XSD.short, XSD.byte}
-
-
-def canonical(term) -> str:
-    if term is None:
-        return "UNBOUND"
-    if isinstance(term, Literal) and term.datatype in INTEGER_SUBTYPES:
-        return Literal(str(term), datatype=XSD.integer).n3()
-    return term.n3()
-
-
-def answer(result):
-    if result.kind == "ASK":
-        return result.boolean
-    return sorted(tuple(canonical(term) for term in row) for row in result.rows)
 
 
 def without_comments(text: str) -> str:
@@ -70,8 +53,8 @@ def test_query(name, catalogue, store, rdflib_store):
         assert {p.name for p in query.params} <= projected, name
     # the same answer on both embedded stores, and not an empty one on the real graph
     bindings = query.bindings({})
-    oxigraph_answer = answer(store.query(query.text, bindings))
-    assert oxigraph_answer == answer(rdflib_store.query(query.text, bindings))
+    oxigraph_answer = comparable_answer(store.query(query.text, bindings))
+    assert oxigraph_answer == comparable_answer(rdflib_store.query(query.text, bindings))
     assert oxigraph_answer, f"{name} finds nothing in the real graph"
 
 
