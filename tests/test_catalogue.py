@@ -1,5 +1,6 @@
-"""The query catalogue: every query is documented, standard SPARQL 1.1 with a stable order, gives the same answer on
-both embedded stores and finds something in the real graph; the header parser refuses bad headers, naming the line."""
+"""The query catalogue: every query is documented, standard SPARQL 1.1 with a stable order, gives the same
+answer on both embedded stores and finds something in the real graph; the header parser refuses bad headers,
+naming the line."""
 
 import re
 
@@ -42,7 +43,9 @@ def test_query(name, catalogue, store, rdflib_store):
     text = without_comments(query.text)
     parsed = prepareQuery(query.text)
     declared = set(re.findall(r"PREFIX\s+([\w-]*):", text))
-    used = set(re.findall(r"(?<![\w<\"#?])([A-Za-z][\w-]*):[A-Za-z_]", re.sub(r"<[^>]*>|\"[^\"]*\"", "", text)))
+    used = set(
+        re.findall(r"(?<![\w<\"#?])([A-Za-z][\w-]*):[A-Za-z_]", re.sub(r"<[^>]*>|\"[^\"]*\"", "", text))
+    )
     assert used <= declared, f"{name}: undeclared prefixes {used - declared}"
     assert set(re.findall(r"\b([A-Za-z][\w-]*):\w+\s*\(", text)) <= {"xsd"}, name
     assert "WHERE" in text
@@ -82,13 +85,24 @@ def test_header_errors_name_the_file_and_line(tmp_path, header, line, message):
 
 
 def test_header_is_read(tmp_path):
-    path = write(tmp_path, "#+ title: 标题 | A title\n#+ description: What it does.\n#+ tags: a, b ,\n"
-                           "#+ view: chart\n#+ param: place iri - the place to start from\n"
-                           "#+ param: n integer 3 how many\n")
+    path = write(
+        tmp_path,
+        "#+ title: 标题 | A title\n#+ description: What it does.\n#+ tags: a, b ,\n"
+        "#+ view: chart\n#+ param: place iri - the place to start from\n"
+        "#+ param: n integer 3 how many\n",
+    )
     query = parse_query_file(path)
     assert (query.name, query.title_zh, query.title_en, query.tags, query.view) == (
-        "bad_query", "标题", "A title", ("a", "b"), "chart")
-    assert query.params == (Param("place", "iri", None, "the place to start from"), Param("n", "integer", "3", "how many"))
+        "bad_query",
+        "标题",
+        "A title",
+        ("a", "b"),
+        "chart",
+    )
+    assert query.params == (
+        Param("place", "iri", None, "the place to start from"),
+        Param("n", "integer", "3", "how many"),
+    )
 
 
 def test_an_empty_folder_is_refused(tmp_path):
@@ -99,7 +113,11 @@ def test_an_empty_folder_is_refused(tmp_path):
 @pytest.mark.parametrize(
     "kind, value, expected",
     [
-        ("iri", "https://w3id.org/yuetang-kg/id/place/yuetang-qu", URIRef("https://w3id.org/yuetang-kg/id/place/yuetang-qu")),
+        (
+            "iri",
+            "https://w3id.org/yuetang-kg/id/place/yuetang-qu",
+            URIRef("https://w3id.org/yuetang-kg/id/place/yuetang-qu"),
+        ),
         ("iri", "urn:x-test:1", URIRef("urn:x-test:1")),
         ("integer", "12", Literal(12)),
         ("zh", "七星村", Literal("七星村", lang="zh")),
@@ -136,10 +154,17 @@ def test_param_kinds_are_the_documented_ones():
 
 def test_bindings_refuse_unknown_and_missing_parameters(catalogue, tmp_path):
     query = catalogue["place_ancestors"]
-    with pytest.raises(DataError, match=r"query place_ancestors has no parameter nope \(valid: kind, place\)"):
+    with pytest.raises(
+        DataError, match=r"query place_ancestors has no parameter nope \(valid: kind, place\)"
+    ):
         query.bindings({"nope": "1"})
     assert query.bindings({})["place"] == URIRef(query.params[0].default)
-    needy = parse_query_file(write(tmp_path, "#+ param: place iri - the place\n",
-                                   "SELECT ?place WHERE { ?place ?p ?o } ORDER BY ?place\n"))
+    needy = parse_query_file(
+        write(
+            tmp_path,
+            "#+ param: place iri - the place\n",
+            "SELECT ?place WHERE { ?place ?p ?o } ORDER BY ?place\n",
+        )
+    )
     with pytest.raises(DataError, match=r"needs -p place VALUE \(the place\)"):
         needy.bindings({})

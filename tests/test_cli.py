@@ -19,7 +19,14 @@ from yuetang_kg.results import ROW_FORMATS
 
 QUERIES = ["--queries", str(ROOT / "queries")]
 ID = "https://w3id.org/yuetang-kg/id/"
-HETANG_VILLAGES = ["-p", "place", ID + "place/hetang-jiedao", "-p", "kind", "https://w3id.org/yuetang-kg/ontology#Village"]
+HETANG_VILLAGES = [
+    "-p",
+    "place",
+    ID + "place/hetang-jiedao",
+    "-p",
+    "kind",
+    "https://w3id.org/yuetang-kg/ontology#Village",
+]
 
 
 def invoke(*args, stdin: str | None = None):
@@ -44,7 +51,7 @@ def test_every_command_has_a_true_help(name):
     result = invoke(name, "--help")
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert text.startswith(f"Usage: main {name}") or text.startswith(f"Usage: yuetang-kg {name}")
+    assert text.startswith((f"Usage: main {name}", f"Usage: yuetang-kg {name}"))
     assert " ".join(command.help.split("\n\n")[0].split()) in text
     for param in command.params:
         for opt in param.opts:
@@ -72,19 +79,34 @@ def test_query_by_name_as_csv(cli_paths, catalogue, store):
     result = invoke("query", "places_within", *HETANG_VILLAGES, "--format", "csv", *QUERIES, *cli_paths)
     assert result.exit_code == 0, result.output
     header, *rows = rows_of_csv(result.stdout)
-    expected = store.query(catalogue["places_within"].text, catalogue["places_within"].bindings(
-        {"place": ID + "place/hetang-jiedao", "kind": "https://w3id.org/yuetang-kg/ontology#Village"}))
+    expected = store.query(
+        catalogue["places_within"].text,
+        catalogue["places_within"].bindings(
+            {"place": ID + "place/hetang-jiedao", "kind": "https://w3id.org/yuetang-kg/ontology#Village"}
+        ),
+    )
     assert header == expected.variables
     assert sorted(row[header.index("innerZh")] for row in rows) == ["五爱村", "指方村", "正江村"]
 
 
 def test_parameters_are_bound_not_spliced(cli_paths):
     """A value that would break the query if pasted into its text is just a string that matches nothing."""
-    result = invoke("query", "entity_search", "-p", "text", '七星" ) } ?x ?y ?z { #', "--format", "json", *QUERIES,
-                    *cli_paths)
+    result = invoke(
+        "query",
+        "entity_search",
+        "-p",
+        "text",
+        '七星" ) } ?x ?y ?z { #',
+        "--format",
+        "json",
+        *QUERIES,
+        *cli_paths,
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["results"]["bindings"] == []
-    found = invoke("query", "entity_search", "-p", "text", "Qi Xing", "--format", "json", *QUERIES, *cli_paths)
+    found = invoke(
+        "query", "entity_search", "-p", "text", "Qi Xing", "--format", "json", *QUERIES, *cli_paths
+    )
     assert any(b["zh"]["value"] == "七星村" for b in json.loads(found.stdout)["results"]["bindings"])
 
 
@@ -99,19 +121,33 @@ def test_query_from_a_file_and_from_stdin(cli_paths, tmp_path):
 
 
 def test_query_expression_in_every_format(cli_paths, graph, store):
-    sparql = ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> SELECT ?place ?zh WHERE { ?place rdfs:label ?zh "
-              "FILTER(?zh = '七星村'@zh) } ORDER BY ?place")
+    sparql = (
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+        "SELECT ?place ?zh WHERE { ?place rdfs:label ?zh "
+        "FILTER(?zh = '七星村'@zh) } ORDER BY ?place"
+    )
     outputs = {fmt: invoke("query", "-e", sparql, "--format", fmt, *cli_paths) for fmt in ROW_FORMATS}
     assert all(result.exit_code == 0 for result in outputs.values())
     table = outputs["table"].stdout.splitlines()
     assert table[0].split() == ["place", "zh"] and set(table[1]) == {"-", " "} and table[2].endswith("七星村")
-    assert rows_of_csv(outputs["csv"].stdout) == [["place", "zh"], [ID + "place/zhaoshan-qixing-cun", "七星村"]]
+    assert rows_of_csv(outputs["csv"].stdout) == [
+        ["place", "zh"],
+        [ID + "place/zhaoshan-qixing-cun", "七星村"],
+    ]
     assert rows_of_csv(outputs["tsv"].stdout, "\t") == rows_of_csv(outputs["csv"].stdout)
     # SPARQL 1.1 Query Results JSON: head.vars, results.bindings, typed cells with xml:lang
     document = json.loads(outputs["json"].stdout)
-    assert document == {"head": {"vars": ["place", "zh"]}, "results": {"bindings": [{
-        "place": {"type": "uri", "value": ID + "place/zhaoshan-qixing-cun"},
-        "zh": {"type": "literal", "value": "七星村", "xml:lang": "zh"}}]}}
+    assert document == {
+        "head": {"vars": ["place", "zh"]},
+        "results": {
+            "bindings": [
+                {
+                    "place": {"type": "uri", "value": ID + "place/zhaoshan-qixing-cun"},
+                    "zh": {"type": "literal", "value": "七星村", "xml:lang": "zh"},
+                }
+            ]
+        },
+    }
 
 
 def test_ask_and_typed_values_in_json(cli_paths):
@@ -124,8 +160,12 @@ def test_ask_and_typed_values_in_json(cli_paths):
 
 
 def test_both_stores_answer_alike(cli_paths):
-    answers = {store: invoke("query", "observation_changes", "--format", "csv", "--store", store, *QUERIES,
-                             *cli_paths).stdout for store in ("oxigraph", "rdflib")}
+    answers = {
+        store: invoke(
+            "query", "observation_changes", "--format", "csv", "--store", store, *QUERIES, *cli_paths
+        ).stdout
+        for store in ("oxigraph", "rdflib")
+    }
     assert answers["oxigraph"] == answers["rdflib"]
     assert "209.92" in answers["oxigraph"]
 
@@ -135,9 +175,15 @@ def test_both_stores_answer_alike(cli_paths):
     [
         (["query", "no_such_query"], ["no query named 'no_such_query'", "yuetang-kg queries"]),
         (["query", "places_within", "-p", "town", "x"], ["has no parameter town", "valid: kind, place"]),
-        (["query", "places_within", "-p", "place", "hetang-jiedao"], ["parameter place", "absolute IRI", "'hetang-jiedao'"]),
+        (
+            ["query", "places_within", "-p", "place", "hetang-jiedao"],
+            ["parameter place", "absolute IRI", "'hetang-jiedao'"],
+        ),
         (["query", "-e", "SELECT ?x WHERE { ?x ?y }"], ["invalid SPARQL"]),
-        (["query", "-e", "SELECT ?x WHERE { ?x ?p ?o }", "-p", "x", "1"], ["-p binds parameters of catalogue queries"]),
+        (
+            ["query", "-e", "SELECT ?x WHERE { ?x ?p ?o }", "-p", "x", "1"],
+            ["-p binds parameters of catalogue queries"],
+        ),
         (["query"], ["give a query NAME, a FILE, '-' or -e SPARQL"]),
     ],
 )
@@ -147,15 +193,19 @@ def test_query_errors(cli_paths, args, fragments):
 
 def test_a_file_with_an_unprojected_parameter_is_refused(cli_paths, tmp_path):
     path = tmp_path / "bad.rq"
-    path.write_text("#+ param: x iri https://example.org/x the object\nSELECT ?s WHERE { ?s ?p ?x } ORDER BY ?s\n",
-                    encoding="utf-8")
+    path.write_text(
+        "#+ param: x iri https://example.org/x the object\nSELECT ?s WHERE { ?s ?p ?x } ORDER BY ?s\n",
+        encoding="utf-8",
+    )
     fails_cleanly(invoke("query", path, *cli_paths), "cannot run the query", "?x")
 
 
 def test_a_missing_data_folder_is_named(tmp_path):
     missing = tmp_path / "no_such_folder"
     for command in ("query", "stats"):
-        args = [command, "--data", missing, "--out", tmp_path / "out"] + (["villages_count", *QUERIES] if command == "query" else [])
+        args = [command, "--data", missing, "--out", tmp_path / "out"] + (
+            ["villages_count", *QUERIES] if command == "query" else []
+        )
         fails_cleanly(invoke(*args), str(missing), "no such folder")
     fails_cleanly(invoke("validate", "--data", missing), str(missing))
 
@@ -192,8 +242,10 @@ def test_validate_writes_nothing(repo_paths, tmp_path):
 
 def test_validate_names_a_bad_quote(data_copy, repo_paths):
     core = data_copy / "facts" / "00-core.yaml"
-    core.write_text(core.read_text(encoding="utf-8").replace("quote: 宝塔街道红旗社区", "quote: 宝塔街道红星社区", 1),
-                    encoding="utf-8")
+    core.write_text(
+        core.read_text(encoding="utf-8").replace("quote: 宝塔街道红旗社区", "quote: 宝塔街道红星社区", 1),
+        encoding="utf-8",
+    )
     line = fails_cleanly(invoke("validate", "--data", data_copy, "--ontology", repo_paths.ontology))
     assert "graph_data/facts/00-core.yaml:" in line
 
@@ -211,10 +263,22 @@ def test_build_writes_what_its_help_promises(repo_paths, tmp_path):
 def test_the_installed_command_end_to_end(cli_paths):
     """The console script itself, in a child process: data on stdout, one line of error on stderr."""
     command = Path(sys.executable).with_name("yuetang-kg")
-    done = subprocess.run([command, "query", "villages_count", "--format", "csv", *QUERIES, *cli_paths],
-                          capture_output=True, text=True, encoding="utf-8", timeout=120, check=False)
+    done = subprocess.run(
+        [command, "query", "villages_count", "--format", "csv", *QUERIES, *cli_paths],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
     assert (done.returncode, done.stdout) == (0, "villages\n5\n")
-    failed = subprocess.run([command, "query", "-e", "SELEC nothing", *cli_paths], capture_output=True, text=True,
-                            encoding="utf-8", timeout=120, check=False)
+    failed = subprocess.run(
+        [command, "query", "-e", "SELEC nothing", *cli_paths],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
     assert failed.returncode == 1 and failed.stdout == ""
     assert failed.stderr.startswith("error: query: invalid SPARQL") and failed.stderr.count("\n") == 1

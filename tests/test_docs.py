@@ -1,6 +1,7 @@
-"""The README stays true: every command of the CLI is documented there, and every `yuetang-kg …` line of its code
-blocks runs, pointed at this repository's inputs and the session's build (writing only into temporary folders;
-the lines that talk to a SPARQL server get a real Oxigraph server on a free port, and `serve` really serves)."""
+"""The README stays true: every command of the CLI is documented there, and every `yuetang-kg …` line of its
+code blocks runs, pointed at this repository's inputs and the session's build (writing only into temporary
+folders; the lines that talk to a SPARQL server get a real Oxigraph server on a free port, and `serve` really
+serves)."""
 
 import re
 import shlex
@@ -18,7 +19,7 @@ from yuetang_kg.cli import main
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 CODE_LINES = [
     line.strip()
-    for block in re.findall(r"^```[a-z]*\n(.*?)^```", README, flags=re.S | re.M)
+    for block in re.findall(r"^```[a-z]*\n(.*?)^```", README, flags=re.DOTALL | re.MULTILINE)
     for line in block.splitlines()
     if line.strip().startswith("yuetang-kg ")
 ]
@@ -26,7 +27,7 @@ README_PORT = "http://127.0.0.1:7878"
 
 
 def words(line: str) -> list[str]:
-    """The words of a shell line: as the shell, a comment is a word that starts with # (an IRI's # is kept)."""
+    """The words of a shell line; a word that starts with # opens a comment (an IRI keeps its #)."""
     return shlex.split(re.sub(r"(^|\s)#.*$", "", line))
 
 
@@ -40,14 +41,21 @@ def test_every_command_is_documented(name):
 
 
 def with_repository_paths(args: list[str], built_dir: Path, out: Path) -> list[str]:
-    """The line's own arguments, then the path options its command takes, aimed at the repository and the build.
+    """The line's own arguments, then the path options its command takes, aimed at the repo and the build.
     Commands that write (build, viz) get a fresh folder; the others read the session's build."""
     command = main.commands[args[0]]
     options = {opt for param in command.params for opt in param.opts}
     writes = args[0] in ("build", "viz")
-    extra = {"--data": ROOT / "graph_data", "--ontology": ROOT / "ontology", "--queries": ROOT / "queries",
-             "--viz": ROOT / "viz", "--out": out if writes else built_dir}
-    return args + [str(a) for opt, value in extra.items() if opt in options and opt not in args for a in (opt, value)]
+    extra = {
+        "--data": ROOT / "graph_data",
+        "--ontology": ROOT / "ontology",
+        "--queries": ROOT / "queries",
+        "--viz": ROOT / "viz",
+        "--out": out if writes else built_dir,
+    }
+    return args + [
+        str(a) for opt, value in extra.items() if opt in options and opt not in args for a in (opt, value)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -58,13 +66,25 @@ def oxigraph_server(tmp_path_factory, cli_paths):
     folder = tmp_path_factory.mktemp("oxigraph-docs")
     port = free_port()
     log = (folder / "server.log").open("wb")
-    process = subprocess.Popen([binary, "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"],
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [binary, "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for_http(f"{base}/query?query=ASK%7B%7D", 30, process, folder / "server.log")
-        loaded = CliRunner().invoke(main, ["load", "--endpoint", f"{base}/store", "--graph",
-                                           "https://w3id.org/yuetang-kg/graph", *cli_paths])
+        loaded = CliRunner().invoke(
+            main,
+            [
+                "load",
+                "--endpoint",
+                f"{base}/store",
+                "--graph",
+                "https://w3id.org/yuetang-kg/graph",
+                *cli_paths,
+            ],
+        )
         assert loaded.exit_code == 0, loaded.output
         yield base
     finally:
@@ -93,11 +113,16 @@ def check_serve(args: list[str], tmp_path: Path) -> None:
     port = free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen([str(Path(sys.executable).with_name("yuetang-kg")), *args, "--port", str(port)],
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("yuetang-kg")), *args, "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             wait_for_http(f"http://127.0.0.1:{port}/", 60, process, log_path)
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D", timeout=10) as answer:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D", timeout=10
+            ) as answer:
                 assert b'"boolean"' in answer.read()
         finally:
             stop(process)
