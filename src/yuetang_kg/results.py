@@ -43,7 +43,8 @@ def sparql_json(result: Result) -> dict:
 
 def _table(result: Result) -> str:
     header = result.variables
-    cells = [[_plain(t) for t in row] for row in result.rows]
+    # A table row is one line: the article's line breaks (税\n\n收) are shown as ⏎ so the columns hold.
+    cells = [[_plain(t).replace("\n", "⏎") for t in row] for row in result.rows]
     widths = [max([_width(h)] + [_width(row[i]) for row in cells]) for i, h in enumerate(header)]
     lines = [_pad_row(header, widths), "  ".join("-" * w for w in widths)]
     lines += [_pad_row(row, widths) for row in cells]
