@@ -15,9 +15,11 @@
     var node = nodes.get(params.nodes[0]);
     if (node && node.url && node.id !== data.center) window.location.assign(node.url);
   });
+  // Ready means drawn: the canvas is painted on the frame after stabilisation, so wait for that frame.
   network.once("stabilizationIterationsDone", function () {
     network.setOptions({ physics: false });
-    state.ready = true;
+    network.once("afterDrawing", function () { state.ready = true; });
+    network.redraw();
   });
   if (data.nodes.length === 0) state.ready = true;
 })();

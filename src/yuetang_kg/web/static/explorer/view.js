@@ -71,11 +71,13 @@
   });
   state.search = function (text) { return search(text).map(function (e) { return e.id; }); };
 
+  // Ready means drawn: the canvas is painted on the frame after stabilisation, so wait for that frame.
   function settled() {
     if (state.ready) return;
     network.setOptions({ physics: false });
     state.settledMs = performance.now() - state.started;
-    state.ready = true;
+    network.once("afterDrawing", function () { state.ready = true; });
+    network.redraw();
   }
   network.once("stabilizationIterationsDone", settled);
   if (nodes.length === 0) settled();
