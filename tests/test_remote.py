@@ -17,14 +17,6 @@ from yuetang_kg.remote import RemoteStore, bind_values, graph_store_url, query_f
 
 GRAPH = "https://w3id.org/yuetang-kg/graph/test"
 CATALOGUE = sorted(path.stem for path in (ROOT / "queries").glob("*.rq"))
-# Standard SPARQL 1.1 that Virtuoso 7.2.5 answers wrongly or refuses: Virtuoso bugs, not non-standard queries
-# (reported with the workaround where one was found). Strict: once Virtuoso or the query changes so that the
-# answers match, the test fails and the entry must go.
-VIRTUOSO_DEVIATIONS = {
-    "places_within": "with property paths in the group, its OPTIONAL evidence block makes Virtuoso answer no "
-                     "row at all (without that OPTIONAL the rows are right)",
-    "place_ancestors": "answers too few rows (its group too has property paths, then OPTIONALs)",
-}
 VIRTUOSO_INI = """\
 [Database]
 DatabaseFile       = virtuoso.db
@@ -201,11 +193,7 @@ def test_oxigraph_server_answers_like_the_embedded_store(name, oxigraph, catalog
     check_catalogue_query(name, f"{oxigraph}/query", catalogue, store)
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(reason=VIRTUOSO_DEVIATIONS[n], strict=True))
-    if n in VIRTUOSO_DEVIATIONS else n
-    for n in CATALOGUE
-])
+@pytest.mark.parametrize("name", CATALOGUE)
 def test_virtuoso_answers_like_the_embedded_store(name, virtuoso, catalogue, store):
     check_catalogue_query(name, f"{virtuoso}/sparql", catalogue, store)
 
@@ -227,7 +215,7 @@ def test_construct_on_an_engine_is_the_embedded_graph(oxigraph, store):
 
 
 def test_cli_query_with_parameters_on_an_engine(oxigraph, virtuoso, catalogue, built, repo_paths):
-    name, query = next((n, q) for n, q in catalogue.items() if q.params and n not in VIRTUOSO_DEVIATIONS)
+    name, query = next((n, q) for n, q in catalogue.items() if q.params)
     param = query.params[0]
     common = [name, "-p", param.name, param.default, "--format", "csv", "--data", str(repo_paths.data),
               "--ontology", str(repo_paths.ontology), "--out", str(built_dir(built))]
