@@ -4,9 +4,10 @@ media types. The CLI, the build, the export and the web app all read it.
 
 from dataclasses import dataclass
 
-from rdflib import Dataset, Graph
+import pyoxigraph as ox
+from rdflib import Graph
 
-from .errors import DataError
+from .store import to_oxigraph
 
 
 @dataclass(frozen=True)
@@ -32,16 +33,22 @@ FORMATS = {
 }
 
 
-def get_format(name: str) -> Format:
-    try:
-        return FORMATS[name]
-    except KeyError:
-        raise DataError(f"unknown format {name!r}; valid: {', '.join(FORMATS)}", "--format") from None
+def serialize(graph: Graph, fmt: Format) -> bytes:
+    """The graph in ``fmt`` as UTF-8 bytes, triples in a stable order, line formats sorted.
 
-
-def serialize(graph: Graph | Dataset, fmt: Format) -> bytes:
-    """The graph in ``fmt`` as UTF-8 bytes; line formats sorted so that dumps diff cleanly."""
-    data = graph.serialize(format=fmt.rdflib, encoding="utf-8")
+    Oxigraph writes every format but JSON-LD: rdflib's Turtle rewrites "28"^^xsd:decimal as 28.0, which is
+    another literal, so an answer would no longer say what the store holds.
+    """
+    if fmt.name == "jsonld":
+        return graph.serialize(format=fmt.rdflib, encoding="utf-8")
+    triples = sorted(graph, key=lambda triple: tuple(term.n3() for term in triple))
+    statements = [
+        ox.Quad(*map(to_oxigraph, triple), ox.DefaultGraph())
+        if fmt.quads
+        else ox.Triple(*map(to_oxigraph, triple))
+        for triple in triples
+    ]
+    data = ox.serialize(statements, format=ox.RdfFormat.from_media_type(fmt.media_type))
     return sort_lines(data) if fmt.sorted_lines else data
 
 
