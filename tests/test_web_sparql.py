@@ -157,7 +157,7 @@ def test_service_description_with_void(client, site):
     assert answer.status_code == 200 and answer.headers["content-type"] == "text/turtle; charset=utf-8"
     description = Graph().parse(data=answer.text, format="turtle")
     sd = "http://www.w3.org/ns/sparql-service-description#"
-    service = URIRef("http://testserver/sparql")
+    service = URIRef(site.release.base_url + "sparql")  # the configured public URL
     assert (service, URIRef(sd + "endpoint"), service) in description
     assert (service, URIRef(sd + "supportedLanguage"), URIRef(sd + "SPARQL11Query")) in description
     dataset = description.value(service, URIRef(sd + "defaultDataset"))
@@ -332,7 +332,8 @@ def test_truncated_catalogue_page_says_so(capped_client, catalogue, store):
 def test_query_page_has_a_tab_per_catalogue_query_and_only_local_assets(client, catalogue):
     page = client.get("/query")
     assert page.status_code == 200
-    tabs = json.loads(re.search(r"const tabs = (.*);", page.text).group(1))
+    data = re.search(r'<script type="application/json" id="editor-tabs">(.*?)</script>', page.text, re.DOTALL)
+    tabs = json.loads(data.group(1))["tabs"]
     assert [t["name"] for t in tabs] == list(catalogue)
     assert [t["query"] for t in tabs] == [q.text for q in catalogue.values()]
     assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)

@@ -9,7 +9,9 @@ invisible joiner); ``write_html`` uses the locale's encoding (we write UTF-8 byt
 O(nodes × edges) (we fill ``net.nodes`` and ``net.edges`` directly).
 """
 
+import base64
 import copy
+import hashlib
 import html
 import re
 from dataclasses import dataclass, field
@@ -43,11 +45,14 @@ _BOOTSTRAP = re.compile(
     r"\s*<(link|script)\b[^>]*cdn\.jsdelivr\.net/npm/bootstrap[^>]*>\s*(</script>)?", re.DOTALL
 )
 _EMPTY_HEADING = re.compile(r"\s*<center>\s*<h1></h1>\s*</center>")
-# The page may fetch nothing: everything it needs is inline.
+# The page may fetch nothing: everything it needs is inline, and its scripts run only if their hashes are the
+# ones listed in its policy (``page_policy``), so an injected script or handler never runs.
 CSP = (
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
-    "font-src data:; connect-src 'none'"
+    "default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+    "connect-src 'none'; base-uri 'none'; form-action 'none'"
 )
+_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.DOTALL)
+_META_CSP = re.compile(r'<meta http-equiv="Content-Security-Policy" content="[^"]*">')
 
 
 @dataclass(frozen=True)
@@ -310,10 +315,7 @@ def render(graph: nx.MultiDiGraph, views: ViewSet, view: View, entity: str | Non
     heading = f"{view.title_zh} · {view.title_en}"
     if center is not None:
         heading = f"{view.title_zh}：{graph.nodes[center]['label_zh']} · {view.title_en}: {graph.nodes[center]['label_en']}"
-    head = (
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
-        f"<title>{html.escape(heading)}</title>\n<style>{_asset('view.css')}</style>"
-    )
+    head = f"<title>{html.escape(heading)}</title>\n<style>{_asset('view.css')}</style>"
     header = (
         f'<header class="view-header"><h1>{html.escape(heading)}</h1>'
         f"<p>{html.escape(view.description)} ({len(nodes)} nodes, {len(edges)} relations)</p>"
@@ -325,7 +327,21 @@ def render(graph: nx.MultiDiGraph, views: ViewSet, view: View, entity: str | Non
     page = page.replace("<html>", '<!DOCTYPE html>\n<html lang="zh">', 1)
     page = page.replace('<meta charset="utf-8">', f'<meta charset="utf-8">\n{head}', 1)
     page = page.replace("<body>", f"<body>\n{header}", 1)
-    return page.replace("</body>", f"<script>{_asset('view.js')}</script>\n</body>", 1)
+    page = page.replace("</body>", f"<script>{_asset('view.js')}</script>\n</body>", 1)
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{page_policy(page)}">'
+    return page.replace('<meta charset="utf-8">', f'<meta charset="utf-8">\n{meta}', 1)
+
+
+def page_policy(page: str) -> str:
+    """The Content-Security-Policy of a view page: its own inline scripts, by SHA-256, and nothing else.
+
+    >>> page_policy("<script>go()</script>").split("; ")[1]
+    "script-src 'sha256-5KYv+PUboo5h+0+YAtGRPbwv5d/QxzHslP4YGnUaxRw='"
+    """
+    page = _META_CSP.sub("", page)
+    hashes = [base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode("ascii")
+              for body in _SCRIPT.findall(page)]
+    return CSP.format(scripts=" ".join(f"'sha256-{h}'" for h in dict.fromkeys(hashes)) or "'none'")
 
 
 def _asset(name: str) -> str:
@@ -372,8 +388,9 @@ def index_page(views: ViewSet, files: list[str]) -> bytes:
         items.append(
             f'<li><a href="{html.escape(name)}">{html.escape(title)}</a> <code>{html.escape(name)}</code></li>'
         )
+    policy = CSP.format(scripts="'none'")
     return (
         '<!DOCTYPE html>\n<html lang="zh"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}"><title>岳塘知识图谱 · views</title></head>'
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}"><title>岳塘知识图谱 · views</title></head>'
         f"<body><h1>岳塘知识图谱 · Yuetang KG views</h1><ul>{''.join(items)}</ul></body></html>\n"
     ).encode()

@@ -4,8 +4,10 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 
 from . import catalogue_pages, downloads, explorer, sparql
+from .headers import SecurityHeaders
 from .site import Site
 
 PARTS = (sparql, catalogue_pages, explorer, downloads)
@@ -22,6 +24,8 @@ def create_app(site: Site) -> Starlette:
         finally:
             site.workers.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+    # A slash redirect would write the client's Host header into Location: public URLs come from configuration.
+    app.router.redirect_slashes = False
     app.state.site = site
     return app

@@ -130,7 +130,7 @@ def describe_service(request: Request, site: Site, formats: list[str]) -> Respon
     media_type = negotiation.choose(offers, request.headers.get("accept"), formats, answers.format_names("DESCRIBE"))
     if media_type == "text/html":
         return RedirectResponse(QUERY_PAGE, 303, headers=CORS)
-    endpoint = str(request.url.replace(query=""))
+    endpoint = site.release.base_url + "sparql"  # configured, never the request's Host header
     graph = service.service_description(endpoint, len(site.data) + len(site.ontology), site.settings)
     fmt = next(f for f in FORMATS.values() if f.media_type == media_type)
     headers = {**CORS, "Content-Type": content_type(media_type), "Vary": "Accept"}
