@@ -6,6 +6,7 @@ or chart), and one ``param`` line per parameter: ``#+ param: NAME KIND DEFAULT  
 value is bound by the store, never spliced into the text.
 """
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from rdflib.term import Node
 from .errors import DataError
 
 PARAM_KINDS = ("iri", "string", "zh", "integer")
+# IRIREF's characters (SPARQL 1.1 grammar [139]), without C1 controls or line separators either.
+_IRI_CHARACTERS = re.compile("[^<>\"{}|^`\\\\\x00-\x20\x7f-\x9f\u2028\u2029]+")
 VIEWS = ("table", "graph", "chart")
 _KEYS = {"title", "description", "tags", "view", "param"}
 
@@ -30,8 +33,8 @@ class Param:
         """The RDF term of a parameter value given as text."""
         where = f"parameter {self.name}"
         if self.kind == "iri":
-            if not value.startswith(("http://", "https://", "urn:")) or any(c in value for c in '<>" {}|\\^`'):
-                raise DataError(f"expected an absolute IRI, got {value!r}", where)
+            if not value.startswith(("http://", "https://", "urn:")) or not _IRI_CHARACTERS.fullmatch(value):
+                raise DataError(f"expected an absolute IRI (no spaces, controls or <>\"{{}}|\\^`), got {value!r}", where)
             return URIRef(value)
         if self.kind == "integer":
             try:

@@ -1,8 +1,11 @@
 """The ``yuetang-kg`` command: thin commands over the library. Data goes to stdout, progress to stderr."""
 
 import json
+import math
+import socket
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -22,13 +25,31 @@ from .views import load_views, write_views
 from .web.site import Settings
 from .workspace import Paths, load_graphs
 
+CONNECTIONS = 256  # open connections and requests at once; uvicorn answers more with 503
+
 
 def progress(message: str) -> None:
     click.echo(message, err=True)
 
 
 class Command(click.Group):
-    """Turns the library's DataError into one line on stderr and exit code 1, never a traceback."""
+    """Turns the library's DataError into one line on stderr and exit code 1, and a bad option or argument into
+    one line and exit code 2 (not click's usage block): never a traceback."""
+
+    def main(self, *args, **kwargs):
+        kwargs.pop("standalone_mode", None)
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as error:
+            hint = f" (see {error.ctx.command_path} --help)" if error.ctx else ""
+            click.echo(f"error: {error.format_message()}{hint}", err=True)
+            sys.exit(2)
+        except click.ClickException as error:
+            click.echo(f"error: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("stopped", err=True)
+            sys.exit(130)
 
     def invoke(self, ctx):
         try:
@@ -239,35 +260,85 @@ def query_command(name_or_file, expression, params, fmt, store, queries_dir, end
         click.echo(format_rows(result, fmt), nl=False)
 
 
+def finite(ctx, param, value):
+    """Click's FloatRange lets NaN through (every comparison with it is false); refuse it and infinity."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number")
+    return value
+
+
+def base_url_option(ctx, param, value):
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise click.BadParameter(f"{value!r} is not an http(s) URL like https://example.org/kg/")
+    return value if value.endswith("/") else value + "/"
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=int, default=8000, show_default=True)
-@click.option("--timeout", type=float, default=Settings.timeout_s, show_default=True,
-              help="Seconds a query may run before it is stopped.")
-@click.option("--max-rows", type=int, default=Settings.max_rows, show_default=True,
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--base-url", callback=base_url_option,
+              help="Public URL of the site, for the links it writes (default: http://HOST:PORT/); set it behind "
+                   "a reverse proxy. Never taken from the request's Host header.")
+@click.option("--timeout", type=click.FloatRange(0.1, 3600), callback=finite, default=Settings.timeout_s,
+              show_default=True, help="Seconds a query may run, its wait for a worker included.")
+@click.option("--max-rows", type=click.IntRange(1, 10_000_000), default=Settings.max_rows, show_default=True,
               help="Rows (or triples) per answer; longer answers are cut and flagged.")
-@click.option("--workers", type=int, default=Settings.workers, show_default=True,
+@click.option("--workers", type=click.IntRange(1, 64), default=Settings.workers, show_default=True,
               help="Query worker processes.")
+@click.option("--memory-limit", "memory_mb", type=click.IntRange(256, 1 << 20), default=Settings.memory_mb,
+              show_default=True, help="MiB of address space per query worker; a query needing more is stopped.")
+@click.option("--queue", type=click.IntRange(0, 10_000), default=Settings.queue, show_default=True,
+              help="Queries that may wait for a worker; more are answered 503 with Retry-After.")
+@click.option("--per-client", type=click.IntRange(1, 1000), default=Settings.per_client, show_default=True,
+              help="Queries one client address may have running or waiting.")
+@click.option("--no-sandbox", is_flag=True,
+              help="Run the query workers even where they cannot be cut off from the network (not Linux, or no "
+                   "namespaces allowed); only the query check then keeps SERVICE from fetching.")
+@click.option("--forwarded-allow-ips", metavar="IPS",
+              help="Proxies whose X-Forwarded-For names the client (comma-separated), for the per-client share.")
 @click.option("--store", type=click.Choice(sorted(STORES)), default="oxigraph", show_default=True,
               help="Embedded store to answer with.")
 @click.option("--queries", "queries_dir", type=click.Path(path_type=Path), default="queries", show_default=True)
 @path_options
-def serve_command(host, port, timeout, max_rows, workers, store, queries_dir, data, ontology, out):
+def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, queue, per_client, no_sandbox,
+                  forwarded_allow_ips, store, queries_dir, data, ontology, out):
     """Serve the SPARQL endpoint (/sparql), the query catalogue (/queries, /query), the explorer and the
-    downloads (/downloads/, /ontology)."""
+    downloads (/downloads/, /ontology). See the README's Deploying section for what it guarantees."""
     import uvicorn
 
     from .web.app import create_app
+    from .web.connections import bounded_protocol
     from .web.site import Site
+    from .web.workers import WorkerFailed
 
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as error:
+        raise DataError(f"cannot listen on {host!r}: {error}", "--host") from None
     graph, onto = load_graphs(paths_from(data, ontology, out, queries_dir), progress)
-    settings = Settings(timeout_s=timeout, max_rows=max_rows, workers=workers)
+    settings = Settings(timeout_s=timeout, max_rows=max_rows, workers=workers, memory_mb=memory_mb, queue=queue,
+                        per_client=per_client, sandbox=not no_sandbox)
     shown = f"[{host}]" if ":" in host else host
-    release = release_of(data, ontology, f"http://{shown}:{port}/")  # for /downloads/void.ttl
+    base_url = base_url or f"http://{shown}:{port}/"
+    release = release_of(data, ontology, base_url)  # for /downloads/void.ttl and the service description
     site = Site(graph, onto, load_catalogue(queries_dir), settings=settings, store_kind=store, release=release)
+    try:
+        site.workers.start()
+    except WorkerFailed as error:
+        raise DataError(f"{error}; where the platform cannot cut workers off from the network, --no-sandbox runs "
+                        "them anyway", "--no-sandbox") from None
+    progress(f"query workers: {site.workers.isolation}")
     progress(f"serving {len(graph) + len(onto)} triples on http://{shown}:{port}/ "
              f"(SPARQL endpoint /sparql, catalogue /queries, editor /query, files /downloads/); Ctrl-C stops")
-    uvicorn.run(create_app(site), host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(create_app(site), host=host, port=port, log_level="warning", http=bounded_protocol(10.0),
+                    timeout_keep_alive=5, limit_concurrency=CONNECTIONS, timeout_graceful_shutdown=1,
+                    proxy_headers=forwarded_allow_ips is not None, forwarded_allow_ips=forwarded_allow_ips)
+    finally:
+        site.workers.close()
 
 
 @main.command("load")

@@ -18,9 +18,8 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainT
 from starlette.routing import Route
 
 from ..catalogue import Query
-from ..errors import DataError
 from ..namespaces import BASE, PREFIXES
-from . import negotiation, sparql, workers
+from . import sparql, workers
 from .site import Site
 
 YASGUI_PACKAGE = "@zazuko/yasgui@4.6.2"
@@ -147,9 +146,8 @@ def routes(site: Site) -> list[Route]:
             given = given_parameters(query, request)
             job = workers.Job(query.text, query.bindings(given), SUFFIX_ACCEPT[suffix], (),
                               site.settings.max_rows)
-            answer = await sparql.run_query(site, job)
-        except (sparql.BadRequest, DataError, negotiation.NotAcceptable, workers.QueryTimeout, workers.Busy,
-                workers.WorkerFailed) as error:
+            answer = await sparql.run_query(site, job, request)
+        except sparql.QUERY_ERRORS as error:
             if suffix:
                 return sparql.error_response(error)
             status = sparql.error_response(error).status_code

@@ -40,7 +40,23 @@ RDF_FORMATS = [f for f in FORMATS.values() if not f.quads]
 OFFERS = [HTML] + [f.media_type for f in RDF_FORMATS]
 STATIC = {"explorer.css": "text/css", "explorer.js": "text/javascript", "editor.js": "text/javascript"}
 EDGE_LABELS_UP_TO = 40  # nodes
+MAX_SEARCH = 200  # characters of a search text
 VIS_FILES = {"vis-network.min.js": "text/javascript", "vis-network.css": "text/css"}
+
+
+def search_problem(text: str) -> str | None:
+    """Why a search text is refused, or None: names are short, and matching costs grow with the text.
+
+    >>> search_problem("七星村") is None
+    True
+    >>> search_problem("x" * 201)
+    'parameter q: at most 200 characters, got 201'
+    """
+    if len(text) > MAX_SEARCH:
+        return f"parameter q: at most {MAX_SEARCH} characters, got {len(text)}"
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in text):
+        return "parameter q: control characters are not searchable"
+    return None
 
 
 def vis_network_file(name: str) -> bytes:
@@ -188,11 +204,16 @@ def routes(site: Site):
 
     async def search(request: Request) -> Response:
         text = request.query_params.get("q", "").strip()
+        problem = search_problem(text)
+        if problem:
+            return PlainTextResponse(f"{problem}\n", 400)
         try:
             ex = await ready()
         except DataError as error:
             return error_page(error)
-        found = [ex.entry(n) for n, _ in analytics.find(ex.projection, text, limit=100)] if text else []
+        # Matching walks every name: off the event loop, so that other pages never wait for it.
+        hits = await run_in_threadpool(analytics.find, ex.projection, text, 100) if text else []
+        found = [ex.entry(n) for n, _ in hits]
         if request.url.path.endswith(".json"):
             return JSONResponse({"query": text, "results": found})
         groups: dict[str, list[dict]] = {}

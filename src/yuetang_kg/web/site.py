@@ -8,17 +8,21 @@ from rdflib import Graph
 from ..catalogue import Query
 from ..describe import Release
 from ..store import open_store
-from .workers import QueryWorkers
+from .workers import Limits, QueryWorkers
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Limits of the public endpoint."""
+    """Limits of the public endpoint (``serve``'s options; ``cli`` checks their ranges)."""
 
     timeout_s: float = 5.0
     max_rows: int = 10_000
     max_request_bytes: int = 100_000
     workers: int = 2  # processes answering /sparql and the catalogue pages; one stuck query blocks only one
+    memory_mb: int = 1024  # address space of each worker: a query needing more is stopped
+    queue: int = 16  # queries waiting for a worker, all clients together; more are refused with 503
+    per_client: int = 4  # queries one client address may have running or waiting
+    sandbox: bool = True  # workers cut off from the network; False only where the platform cannot do it
 
 
 @dataclass
@@ -34,4 +38,6 @@ class Site:
     def __post_init__(self):
         self.store = open_store(self.store_kind, self.data, self.ontology)
         # Started by the app's lifespan (or by the first query), stopped at shutdown.
-        self.workers = QueryWorkers((self.data, self.ontology), self.store_kind, self.settings.workers)
+        limits = Limits(self.settings.memory_mb * 2**20, self.settings.sandbox)
+        self.workers = QueryWorkers((self.data, self.ontology), self.store_kind, self.settings.workers, limits,
+                                    self.settings.queue, self.settings.per_client)

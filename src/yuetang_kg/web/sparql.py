@@ -10,7 +10,6 @@ Status codes: 400 malformed query or request, 403 refused (update, SERVICE, LOAD
 
 from urllib.parse import parse_qsl
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -46,26 +45,36 @@ def content_type(media_type: str) -> str:
     return f"{media_type}; charset=utf-8"
 
 
+ERROR_STATUS = {
+    guard.Malformed: 400,
+    DataError: 400,
+    guard.Refused: 403,
+    negotiation.NotAcceptable: 406,
+    workers.QueryTimeout: 503,
+    workers.QueryTooBig: 503,
+    workers.Busy: 503,
+    workers.WorkerFailed: 500,
+}
+QUERY_ERRORS = (BadRequest, *ERROR_STATUS)
+
+
 def error_response(error: Exception) -> Response:
     """The HTTP answer to a refused or failed query: a status and the message as plain text."""
-    status = {
-        guard.Malformed: 400,
-        DataError: 400,
-        guard.Refused: 403,
-        negotiation.NotAcceptable: 406,
-        workers.QueryTimeout: 503,
-        workers.Busy: 503,
-        workers.WorkerFailed: 500,
-    }.get(type(error), getattr(error, "status", 500))
+    status = ERROR_STATUS.get(type(error), getattr(error, "status", 500))
     headers = dict(CORS)
     if isinstance(error, workers.Busy):
-        headers["Retry-After"] = "1"
+        headers["Retry-After"] = str(error.retry_after)
     return PlainTextResponse(f"{error}\n", status, headers=headers)
 
 
-async def run_query(site: Site, job: workers.Job) -> workers.Answer:
-    """Run a job on the site's workers under its timeout, without blocking the event loop."""
-    return await run_in_threadpool(site.workers.run, job, site.settings.timeout_s)
+def client_of(request: Request) -> str:
+    """Whose share of the workers a request counts against: its address (the proxy's view, see README)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def run_query(site: Site, job: workers.Job, request: Request) -> workers.Answer:
+    """Run a job on the site's workers under its timeout and the fair queue, without blocking the event loop."""
+    return await site.workers.run(job, site.settings.timeout_s, client_of(request))
 
 
 def answer_response(answer: workers.Answer, extra: dict | None = None) -> Response:
@@ -156,9 +165,8 @@ def routes(site: Site) -> list[Route]:
                 return describe_service(request, site, params.get("format", []))
             job = workers.Job(text, {}, request.headers.get("accept"), tuple(params.get("format", ())),
                               site.settings.max_rows)
-            return answer_response(await run_query(site, job))
-        except (BadRequest, guard.Malformed, guard.Refused, negotiation.NotAcceptable, DataError,
-                workers.QueryTimeout, workers.Busy, workers.WorkerFailed) as error:
+            return answer_response(await run_query(site, job, request))
+        except QUERY_ERRORS as error:
             return error_response(error)
 
     return [Route("/sparql", endpoint, methods=["GET", "POST", "OPTIONS"])]

@@ -1,29 +1,40 @@
-"""Queries run in worker processes, so that a timeout really stops the work.
+"""Queries run in worker processes, so that a timeout really stops the work and a query's memory is bounded.
 
 An engine busy in native code cannot be interrupted from Python, and Oxigraph's own timeout is soft (see
 reference/engines.md): a query past its time only ends when its process is killed. So each worker process holds
-its own copy of the store, loaded from N-Triples; a query that overruns is answered with ``QueryTimeout`` at once,
-its worker killed and replaced in the background, while the other workers keep answering.
+its own copy of the store; a query that overruns is answered with ``QueryTimeout`` at once, its worker killed and
+replaced in the background, while the other workers keep answering. Before loading anything a worker cuts itself
+off from the network, bounds its address space and arranges to die with the server (``sandbox``); a query that
+needs more memory is answered with ``QueryTooBig`` and its worker replaced.
 
-A worker does the whole job: it checks the query (``guard``), negotiates the format, runs the query with the row
-cap and serializes the answer, so that parsing, evaluation and serialization all count against the timeout and
-only bytes cross the process boundary.
+A worker does the whole job: it checks the query (``guard``), negotiates the format, runs the checked text with
+the row cap and serializes the answer, so that parsing, evaluation and serialization all count against the
+timeout and only bytes cross the process boundary.
+
+Waiting never ties up the threads that other pages use: who gets a worker is decided by ``admission`` on the
+event loop, and the blocking exchange with a worker runs on a thread pool of its own, one thread per worker.
+Workers are started from one long-lived thread, because the kernel's "die with the parent" signal is tied to the
+thread that started the process, and the threads of a request pool come and go.
 """
 
+import asyncio
 import logging
-import queue
+import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from rdflib import Graph
 
 from ..errors import DataError
-from . import answers, guard, negotiation
+from . import answers, guard, negotiation, sandbox
+from .admission import Admission, Busy
 
 log = logging.getLogger(__name__)
 
@@ -31,19 +42,21 @@ _STARTUP_S = 120.0
 _CHECKED_QUERIES = 512  # per worker: the catalogue's queries come again and again; rdflib's parser is slow
 # A fresh interpreter, not a fork (the server has threads, which fork does not copy) and not multiprocessing's
 # spawn (which re-imports the caller's main script): the worker reads its jobs from an inherited socket.
-_WORKER_CODE = "import sys; from yuetang_kg.web.workers import serve; serve(int(sys.argv[1]))"
+_WORKER_CODE = "import sys; from yuetang_kg.web.workers import serve; serve(int(sys.argv[1]), int(sys.argv[2]))"
+
+__all__ = ["Answer", "Busy", "Job", "QueryTimeout", "QueryTooBig", "QueryWorkers", "WorkerFailed"]
 
 
 class QueryTimeout(RuntimeError):
     """The query ran past the time limit and was stopped."""
 
 
-class Busy(RuntimeError):
-    """No worker became free within the time limit."""
+class QueryTooBig(RuntimeError):
+    """The query needed more memory than a worker may use and was stopped."""
 
 
 class WorkerFailed(RuntimeError):
-    """The worker process died while answering (e.g. out of memory)."""
+    """A worker could not start, or died while answering for a reason other than memory."""
 
 
 @dataclass(frozen=True)
@@ -63,28 +76,57 @@ class Answer:
     truncated: bool
 
 
-def answer(store, job: Job, checked: dict[str, str]) -> Answer:
+@dataclass(frozen=True)
+class Limits:
+    """What each worker is held to: its address space, and whether it must be cut off from the network."""
+
+    memory_bytes: int
+    sandbox: bool = True
+
+
+def answer(store, job: Job, checked: dict[str, guard.Checked]) -> Answer:
     """Check, negotiate, run and serialize one query on ``store``; ``checked`` remembers queries that passed."""
-    form = checked.get(job.text)
-    if form is None:
-        form = guard.check_query(job.text)
+    query = checked.get(job.text)
+    if query is None:
+        query = guard.check_query(job.text)
         if len(checked) >= _CHECKED_QUERIES:
             checked.clear()
-        checked[job.text] = form
+        checked[job.text] = query
+    form = query.form
     media_type = negotiation.choose(answers.offers(form), job.accept, job.formats, answers.format_names(form))
-    result = store.query(job.text, job.bindings, max_rows=job.max_rows)
+    result = store.query(query.text, job.bindings, max_rows=job.max_rows)  # the checked text, nothing else
     return Answer(form, media_type, answers.write(result, media_type), result.truncated)
 
 
-def serve(fd: int) -> None:
-    """A worker process's main loop: load the store it is sent, then answer jobs until the socket closes."""
+def _isolate(limits: Limits, parent: int) -> str:
+    """Apply the limits to this process; what was done, for the server's log."""
+    sandbox.die_with_parent()
+    if os.getppid() != parent:  # the server died before the signal was armed
+        sys.exit(1)
+    done = ["no network sandbox (--no-sandbox)"]
+    if limits.sandbox:
+        done = [sandbox.isolate_network()]
+    sandbox.limit_memory(limits.memory_bytes)
+    return ", ".join(done + [f"address space ≤ {limits.memory_bytes // 2**20} MiB"])
+
+
+def serve(fd: int, parent: int) -> None:
+    """A worker process's main loop: isolate itself, load the store it is sent, answer jobs until the socket
+    closes."""
     from ..store import open_store
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal is the server's to handle
     connection = Connection(fd)
-    ntriples, store_kind = connection.recv()
-    store = open_store(store_kind, Graph().parse(data=ntriples, format="nt"))
-    connection.send("ready")
-    checked: dict[str, str] = {}
+    data, store_kind, limits = connection.recv()
+    try:
+        how = _isolate(limits, parent)
+        store = open_store(store_kind, Graph().parse(data=data, format="nt"))
+    except (sandbox.Unavailable, MemoryError, OSError) as error:
+        connection.send(("failed", f"{type(error).__name__}: {error}"))
+        return
+    del data
+    connection.send(("ready", how))
+    checked: dict[str, guard.Checked] = {}
     while True:
         try:
             job = connection.recv()
@@ -94,34 +136,48 @@ def serve(fd: int) -> None:
             reply = ("ok", answer(store, job, checked))
         except (guard.Malformed, guard.Refused, negotiation.NotAcceptable, DataError) as error:
             reply = ("error", type(error).__name__, str(error))
-        except Exception as error:  # noqa: BLE001 - an engine bug must not kill the worker: answer it as a 500
-            reply = ("error", "WorkerFailed", f"the query failed: {type(error).__name__}: {error}")
+        except MemoryError:
+            connection.send(("error", "QueryTooBig", ""))
+            return  # a fresh worker replaces this one, whose heap may stay fragmented
+        except Exception as error:  # noqa: BLE001 - an engine bug must not kill the worker; logged by the server
+            reply = ("error", "WorkerFailed", f"{type(error).__name__}: {error}")
         connection.send(reply)
 
 
 class _Worker:
-    def __init__(self, ntriples: bytes, store_kind: str):
+    def __init__(self, data: bytes, store_kind: str, limits: Limits):
         ours, theirs = socket.socketpair()
         with theirs:
-            self.process = subprocess.Popen([sys.executable, "-c", _WORKER_CODE, str(theirs.fileno())],
-                                            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _WORKER_CODE, str(theirs.fileno()), str(os.getpid())],
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+            )
         self.connection = Connection(ours.detach())
-        self.connection.send((ntriples, store_kind))
+        self.connection.send((data, store_kind, limits))
 
-    def wait_ready(self) -> None:
+    def wait_ready(self) -> str:
+        """How the worker isolated itself, once it has loaded the store; WorkerFailed if it could not."""
         try:
-            ready = self.connection.poll(_STARTUP_S) and self.connection.recv() == "ready"
-        except (EOFError, OSError):  # the process died while loading
-            ready = False
-        if not ready:
+            reply = self.connection.recv() if self.connection.poll(_STARTUP_S) else ("failed", "no answer")
+        except (EOFError, OSError):
+            reply = ("failed", f"it exited with code {self.process.wait(5)}")
+        if reply[0] != "ready":
             self.kill()
-            raise WorkerFailed("a query worker did not start")
+            raise WorkerFailed(f"a query worker did not start: {reply[1]}")
+        return reply[1]
 
-    def ask(self, job: Job, seconds: float):
+    def ask(self, job: Job, deadline: float):
+        """The worker's reply to ``job``; QueryTimeout past ``deadline``, an error reply if the worker died."""
         self.connection.send(job)
-        if not self.connection.poll(max(seconds, 0.0)):
-            raise QueryTimeout
-        return self.connection.recv()
+        try:
+            if not self.connection.poll(max(deadline - time.monotonic(), 0.0)):
+                raise QueryTimeout
+            return self.connection.recv()
+        except (EOFError, OSError):
+            code = self.process.wait(5)
+            if code == -signal.SIGABRT:  # Oxigraph's answer to a failed allocation
+                return ("error", "QueryTooBig", "")
+            return ("error", "WorkerFailed", f"the worker exited with code {code}")
 
     def kill(self) -> None:
         self.process.kill()
@@ -130,84 +186,115 @@ class _Worker:
 
 
 class QueryWorkers:
-    """A small pool of worker processes over one dataset; ``run`` is safe to call from many threads."""
+    """A small pool of worker processes over one dataset, with fair admission; ``run`` is a coroutine."""
 
-    def __init__(self, graphs: tuple[Graph, ...], store_kind: str, size: int = 2):
+    def __init__(self, graphs: tuple[Graph, ...], store_kind: str, size: int, limits: Limits,
+                 queue_limit: int, per_client: int):
         self.graphs = graphs
         self.store_kind = store_kind
         self.size = size
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._lock = threading.Lock()
-        self._workers: set[_Worker] = set()
-        self._ntriples: bytes | None = None
+        self.limits = limits
+        self.admission = Admission(size, queue_limit, per_client)
+        self.isolation = ""  # how the workers isolated themselves, once started
+        self._data: bytes | None = None
+        self._idle: list[_Worker] = []  # a worker is here exactly when its admission slot is free
+        self._all: set[_Worker] = set()
         self._closed = False
+        self._start_lock = threading.Lock()
+        # One long-lived thread starts every worker (see the module's note); one thread per worker waits for its
+        # answers, so that a request waiting for a query holds no thread of the pool that other pages use.
+        self._spawner = ThreadPoolExecutor(1, thread_name_prefix="query-worker-start")
+        self._waiters = ThreadPoolExecutor(size, thread_name_prefix="query-worker-wait")
 
     def start(self) -> None:
-        """Start the workers and wait until each has loaded the store (idempotent)."""
-        with self._lock:
-            if self._ntriples is not None:
+        """Start the workers and wait until each has loaded the store (blocking; idempotent)."""
+        with self._start_lock:
+            if self._data is not None:
                 return
-            self._ntriples = b"".join(g.serialize(format="nt", encoding="utf-8") for g in self.graphs)
-            started = [self._spawn() for _ in range(self.size)]
-        for worker in started:
-            worker.wait_ready()
-            self._idle.put(worker)
+            self._data = b"".join(g.serialize(format="nt", encoding="utf-8") for g in self.graphs)
+            started = [self._spawner.submit(self._spawn).result() for _ in range(self.size)]
+            try:
+                self.isolation = "; ".join(sorted({worker.wait_ready() for worker in started}))
+            except WorkerFailed:
+                self.close()
+                raise
+            self._idle.extend(started)
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._ntriples, self.store_kind)
-        self._workers.add(worker)
+        worker = _Worker(self._data, self.store_kind, self.limits)
+        self._all.add(worker)
         return worker
 
-    def _replace(self, worker: _Worker) -> None:
-        """Kill a worker and start another; the new one joins the idle queue once its store is loaded."""
-        worker.kill()
-        with self._lock:
-            self._workers.discard(worker)
-            if self._closed:
-                return
+    def _replace(self, client: str) -> None:
+        """Start a worker in place of a killed one; the slot is freed once the new one has loaded the store."""
+        if self._closed:
+            return
+        try:
             fresh = self._spawn()
+            fresh.wait_ready()
+        except WorkerFailed:
+            log.exception("a replacement query worker failed; the pool has one worker fewer")
+            return
+        self._idle.append(fresh)
+        self.admission.release(client)
 
-        def wait_then_enlist():
-            try:
-                fresh.wait_ready()
-            except WorkerFailed:
-                log.exception("replacement query worker failed")
-                return
-            self._idle.put(fresh)
+    def _serve(self, worker: _Worker, job: Job, deadline: float, client: str):
+        """Run ``job`` on ``worker`` and put the worker back, or kill it and have it replaced (blocking).
 
-        threading.Thread(target=wait_then_enlist, daemon=True).start()
-
-    def run(self, job: Job, timeout_s: float) -> Answer:
-        """Answer ``job`` within ``timeout_s`` seconds, waiting for a free worker included (blocking).
-
-        Raises QueryTimeout, Busy, WorkerFailed, or the worker's guard/negotiation/data error again.
+        Runs to its end even when the request that asked is gone, so that no worker or slot is ever lost.
         """
-        self.start()
+        try:
+            reply = worker.ask(job, deadline)
+        except BaseException:
+            worker.kill()
+            self._all.discard(worker)
+            self._spawner.submit(self._replace, client)
+            raise
+        if reply[0] == "error" and reply[1] in ("QueryTooBig", "WorkerFailed"):
+            worker.kill()
+            self._all.discard(worker)
+            self._spawner.submit(self._replace, client)
+        else:
+            self._idle.append(worker)
+            self.admission.release(client)
+        return reply
+
+    async def run(self, job: Job, timeout_s: float, client: str) -> Answer:
+        """Answer ``job`` within ``timeout_s`` seconds, the wait for a worker included.
+
+        Raises Busy (refused, or not admitted in time), QueryTimeout, QueryTooBig, WorkerFailed, or the worker's
+        guard, negotiation or data error again.
+        """
+        loop = asyncio.get_running_loop()
+        if self._data is None:  # no lifespan ran (a test client without it): start on first use
+            await loop.run_in_executor(self._waiters, self.start)
         deadline = time.monotonic() + timeout_s
+        await self.admission.acquire(client, deadline)
+        worker = self._idle.pop()
+        pending = loop.run_in_executor(self._waiters, self._serve, worker, job, deadline, client)
         try:
-            worker = self._idle.get(timeout=timeout_s)
-        except queue.Empty:
-            raise Busy(f"every query worker stayed busy for {timeout_s:g} s; try again later") from None
-        try:
-            reply = worker.ask(job, deadline - time.monotonic())
+            reply = await asyncio.shield(pending)
         except QueryTimeout:
-            self._replace(worker)
             raise QueryTimeout(f"the query ran longer than {timeout_s:g} s and was stopped") from None
-        except (EOFError, OSError):
-            self._replace(worker)
-            raise WorkerFailed("the query worker died while answering (out of memory?)") from None
-        self._idle.put(worker)
         if reply[0] == "ok":
             return reply[1]
         _, kind, message = reply
+        if kind == "QueryTooBig":
+            raise QueryTooBig(f"the query needed more than {self.limits.memory_bytes // 2**20} MiB of memory "
+                              "and was stopped; ask for less (LIMIT, fewer joins, no ORDER BY over everything)")
+        if kind == "WorkerFailed":
+            log.error("a query failed in its worker: %s", message)
+            raise WorkerFailed("the query failed inside the engine")
         raise _ERRORS[kind](message)
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            workers, self._workers = list(self._workers), set()
+        self._closed = True
+        workers, self._all = list(self._all), set()
         for worker in workers:
             worker.kill()
+        self._idle.clear()
+        self._spawner.shutdown(wait=False, cancel_futures=True)
+        self._waiters.shutdown(wait=False, cancel_futures=True)
 
 
 _ERRORS = {
@@ -215,5 +302,4 @@ _ERRORS = {
     "Refused": guard.Refused,
     "NotAcceptable": negotiation.NotAcceptable,
     "DataError": DataError,
-    "WorkerFailed": WorkerFailed,
 }

@@ -1,0 +1,42 @@
+"""HTTP connections that cannot be held open by a slow client.
+
+uvicorn times out an idle kept-alive connection, but not one that sends its request line and headers a byte at
+a time: a hundred such clients hold a hundred connections for as long as they like. Here every request's head
+must arrive within ``header_timeout`` seconds of its first byte (or of the connection), else the connection is
+closed. The body is bounded by the endpoint itself (``sparql.read_body``), which knows when it reads one.
+"""
+
+import asyncio
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+
+def bounded_protocol(header_timeout: float) -> type[H11Protocol]:
+    """uvicorn's h11 protocol, closing connections whose request head is not complete in time."""
+
+    class BoundedH11Protocol(H11Protocol):
+        _head_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self._head_timer is None and (self.cycle is None or self.cycle.response_complete):
+                self._arm()  # the first byte of a further request on a kept-alive connection
+            super().data_received(data)
+
+        def connection_lost(self, exc) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._head_timer = self.loop.call_later(header_timeout, self._head_deadline, self.cycle)
+
+        def _head_deadline(self, cycle_when_armed) -> None:
+            self._head_timer = None
+            if self.cycle is cycle_when_armed and not self.transport.is_closing():
+                self.transport.close()  # no request began in time: nothing to answer, nothing to log
+
+    return BoundedH11Protocol
