@@ -294,6 +294,8 @@ def base_url_option(ctx, param, value):
               help="Queries that may wait for a worker; more are answered 503 with Retry-After.")
 @click.option("--per-client", type=click.IntRange(1, 1000), default=Settings.per_client, show_default=True,
               help="Queries one client address may have running or waiting.")
+@click.option("--client-timeout", type=click.FloatRange(0.5, 600), callback=finite, default=10.0, show_default=True,
+              help="Seconds a client may take to send a request's head (line and headers), or its body.")
 @click.option("--no-sandbox", is_flag=True,
               help="Run the query workers even where they cannot be cut off from the network (not Linux, or no "
                    "namespaces allowed); only the query check then keeps SERVICE from fetching.")
@@ -303,7 +305,8 @@ def base_url_option(ctx, param, value):
               help="Embedded store to answer with.")
 @click.option("--queries", "queries_dir", type=click.Path(path_type=Path), default="queries", show_default=True)
 @path_options
-def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, queue, per_client, no_sandbox,
+def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, queue, per_client, client_timeout,
+                  no_sandbox,
                   forwarded_allow_ips, store, queries_dir, data, ontology, out):
     """Serve the SPARQL endpoint (/sparql), the query catalogue (/queries, /query), the explorer and the
     downloads (/downloads/, /ontology). See the README's Deploying section for what it guarantees."""
@@ -320,7 +323,8 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
         raise DataError(f"cannot listen on {host!r}: {error}", "--host") from None
     graph, onto = load_graphs(paths_from(data, ontology, out, queries_dir), progress)
     settings = Settings(timeout_s=timeout, max_rows=max_rows, workers=workers, memory_mb=memory_mb, queue=queue,
-                        per_client=per_client, sandbox=not no_sandbox)
+                        per_client=per_client, sandbox=not no_sandbox,
+                        client_timeout_s=client_timeout)
     shown = f"[{host}]" if ":" in host else host
     base_url = base_url or f"http://{shown}:{port}/"
     release = release_of(data, ontology, base_url)  # for /downloads/void.ttl and the service description
@@ -334,7 +338,7 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
     progress(f"serving {len(graph) + len(onto)} triples on http://{shown}:{port}/ "
              f"(SPARQL endpoint /sparql, catalogue /queries, editor /query, files /downloads/); Ctrl-C stops")
     try:
-        uvicorn.run(create_app(site), host=host, port=port, log_level="warning", http=bounded_protocol(10.0),
+        uvicorn.run(create_app(site), host=host, port=port, log_level="warning", http=bounded_protocol(client_timeout),
                     timeout_keep_alive=5, limit_concurrency=CONNECTIONS, timeout_graceful_shutdown=1,
                     proxy_headers=forwarded_allow_ips is not None, forwarded_allow_ips=forwarded_allow_ips)
     finally:

@@ -22,6 +22,7 @@ class Settings:
     memory_mb: int = 1024  # address space of each worker: a query needing more is stopped
     queue: int = 16  # queries waiting for a worker, all clients together; more are refused with 503
     per_client: int = 4  # queries one client address may have running or waiting
+    client_timeout_s: float = 10.0  # for a request's head (connections) and its body (sparql.read_body)
     sandbox: bool = True  # workers cut off from the network; False only where the platform cannot do it
 
 

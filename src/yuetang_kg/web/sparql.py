@@ -8,9 +8,10 @@ Status codes: 400 malformed query or request, 403 refused (update, SERVICE, LOAD
 406 no acceptable format, 413/414 request too large, 415 unknown body type, 503 timeout or all workers busy.
 """
 
+import asyncio
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
@@ -84,16 +85,23 @@ def answer_response(answer: workers.Answer, extra: dict | None = None) -> Respon
     return Response(answer.body, 200, headers=headers)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 past ``limit`` bytes (checked before reading when the size is given)."""
+async def read_body(request: Request, limit: int, timeout_s: float) -> bytes:
+    """The request body, refused with 413 past ``limit`` bytes (checked before reading when the size is given)
+    and with 408 when it takes longer than ``timeout_s`` to arrive (a client trickling it holds a connection)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise BadRequest(f"request body of {declared} bytes is over the limit of {limit}", 413)
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BadRequest(f"request body is over the limit of {limit} bytes", 413)
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise BadRequest(f"request body is over the limit of {limit} bytes", 413)
+    except TimeoutError:
+        raise BadRequest(f"the request body took longer than {timeout_s:g} s to arrive", 408) from None
+    except ClientDisconnect:
+        raise BadRequest("the client went away before sending its body", 400) from None
     return bytes(body)
 
 
@@ -104,7 +112,7 @@ def decode(data: bytes, what: str) -> str:
         raise BadRequest(f"{what} is not UTF-8: {error}") from None
 
 
-async def read_parameters(request: Request, limit: int) -> dict[str, list[str]]:
+async def read_parameters(request: Request, limit: int, timeout_s: float) -> dict[str, list[str]]:
     """The protocol's parameters from the URL and, for POST, the body; a query body becomes ``query``."""
     if len(request.url.query) > limit:
         raise BadRequest(f"the URL's query string is over the limit of {limit} bytes; POST long queries", 414)
@@ -112,7 +120,7 @@ async def read_parameters(request: Request, limit: int) -> dict[str, list[str]]:
     pairs = parse_qsl(request.url.query, keep_blank_values=True)
     if request.method == "POST":
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        body = await read_body(request, limit)
+        body = await read_body(request, limit, timeout_s)
         if media_type == FORM:
             pairs += parse_qsl(decode(body, "the form"), keep_blank_values=True)
         elif media_type == QUERY_BODY:
@@ -151,7 +159,7 @@ def routes(site: Site) -> list[Route]:
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=PREFLIGHT)
         try:
-            params = await read_parameters(request, site.settings.max_request_bytes)
+            params = await read_parameters(request, site.settings.max_request_bytes, site.settings.client_timeout_s)
             if "update" in params:
                 raise guard.Refused("this endpoint is read-only: SPARQL updates are refused")
             if any(name in params for name in DATASET_PARAMS):
