@@ -60,9 +60,9 @@ class Admission:
         except TimeoutError:
             self._abandon(client, turn)
             raise Busy("every query worker stayed busy until the time limit; try again shortly") from None
-        except asyncio.CancelledError:  # the client went away while waiting
+        except asyncio.CancelledError:  # only a server shutting down cancels a request (see workers.run)
             self._abandon(client, turn)
-            raise
+            raise Busy("the server is shutting down; try again shortly", retry_after=5) from None
         with self._lock:
             self._granted.discard(turn)
 

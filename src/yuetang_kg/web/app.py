@@ -19,6 +19,7 @@ def create_app(site: Site) -> Starlette:
     @asynccontextmanager
     async def lifespan(app):
         await run_in_threadpool(site.workers.start)  # the query worker processes load the store
+        await run_in_threadpool(explorer.prepare, site)  # the explorer's projection and indexes, before any visitor
         try:
             yield
         finally:

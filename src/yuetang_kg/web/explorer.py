@@ -173,19 +173,25 @@ def _environment() -> Environment:
     return env
 
 
+_PREPARING = threading.Lock()
+
+
+def prepare(site: Site) -> Explorer:
+    """The explorer's data for ``site``, built once: at startup by the app's lifespan, so that no visitor waits for
+    it (else on first use)."""
+    with _PREPARING:
+        if "explorer" not in site.prepared:
+            site.prepared["explorer"] = Explorer.build(site)
+        return site.prepared["explorer"]
+
+
 def routes(site: Site):
     env = _environment()
-    state: dict = {}
-    lock = threading.Lock()
-
-    def explorer() -> Explorer:
-        with lock:
-            if "explorer" not in state:
-                state["explorer"] = Explorer.build(site)
-            return state["explorer"]
 
     async def ready() -> Explorer:
-        return await run_in_threadpool(explorer)
+        if "explorer" in site.prepared:
+            return site.prepared["explorer"]
+        return await run_in_threadpool(prepare, site)
 
     def page(name: str, status: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
         body = env.get_template(name).render(**context)

@@ -35,6 +35,7 @@ class Site:
     store_kind: str = "oxigraph"
     viz: Path = Path("viz")  # the explorer's view styles and chart definitions (views.yaml, charts.yaml)
     release: Release = field(default_factory=Release)  # date, inputs hash and base URL for /downloads/void.ttl
+    prepared: dict = field(default_factory=dict)  # what parts of the site build once (explorer.prepare)
 
     def __post_init__(self):
         self.store = open_store(self.store_kind, self.data, self.ontology)

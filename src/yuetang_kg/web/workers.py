@@ -276,6 +276,10 @@ class QueryWorkers:
             reply = await asyncio.shield(pending)
         except QueryTimeout:
             raise QueryTimeout(f"the query ran longer than {timeout_s:g} s and was stopped") from None
+        except asyncio.CancelledError:
+            # Only a server shutting down cancels a request (uvicorn, past its grace period): answer it rather
+            # than die with a traceback in the log; ``_serve`` still puts the worker back or replaces it.
+            raise Busy("the server is shutting down; try again shortly", retry_after=5) from None
         if reply[0] == "ok":
             return reply[1]
         _, kind, message = reply

@@ -1,0 +1,256 @@
+"""Attacks on a running endpoint that once worked, kept so that they never work again: fetching through SERVICE
+with the check bypassed (the workers have no network), queries that eat memory, queues that starve other pages,
+slow clients, broken builds, bad options, and killing the server. Servers are real (``yuetang-kg serve`` on
+127.0.0.1, or the app with its real worker processes), and every test stops what it starts."""
+
+import concurrent.futures
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+from starlette.testclient import TestClient
+
+from conftest import free_port, stop, wait_for_http
+from test_guard import Listener, bypass_corpus, generated
+from yuetang_kg.web.app import create_app
+from yuetang_kg.web.site import Settings, Site
+
+# Every triple joined with every other, sorted: Oxigraph needs gigabytes for it.
+MEMORY_HOG = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f LIMIT 1"
+CROSS = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(6)) + " }"
+
+
+def _yuetang_kg() -> str:
+    return os.path.join(os.path.dirname(sys.executable), "yuetang-kg")
+
+
+@pytest.fixture(scope="module")
+def listener():
+    server = Listener()
+    yield server
+    server.close()
+
+
+def test_a_sandboxed_worker_cannot_connect_even_when_asked_directly(listener):
+    """The check is bypassed on purpose: the engine itself is told to call the listener from inside the sandbox."""
+    code = (
+        "import sys, pyoxigraph as ox\n"
+        "from yuetang_kg.web import sandbox\n"
+        "print(sandbox.isolate_network())\n"
+        f"try:\n    list(ox.Store().query('SELECT * {{ SERVICE <{listener.url}> {{ ?a ?b ?c }} }}'))\n"
+        "except OSError as error:\n    print('refused:', error)\n"
+        f"import socket\nprint('connect:', socket.socket().connect_ex(('127.0.0.1', {listener.port})))\n"
+    )
+    before = listener.connections
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "namespace" in done.stdout and "refused:" in done.stdout and "connect: 0" not in done.stdout
+    time.sleep(0.2)
+    assert listener.connections == before
+
+
+@pytest.fixture(scope="module")
+def app_client(built, catalogue):
+    site = Site(built.graph, built.ontology, catalogue, Settings(timeout_s=5, workers=2, memory_mb=512, queue=4,
+                                                                    per_client=2))
+    with TestClient(create_app(site)) as client:
+        yield client
+
+
+def test_no_query_reaches_the_network_through_the_endpoint(app_client, listener):
+    before = listener.connections
+    corpus = bypass_corpus(listener.url) + [text for text, _ in generated(listener.url, 300)]
+    statuses = {app_client.post("/sparql", data={"query": text}).status_code for text in corpus}
+    time.sleep(0.2)
+    assert listener.connections == before
+    assert statuses <= {200, 400, 403}
+
+
+def test_a_query_over_the_memory_limit_is_stopped_with_503(app_client):
+    started = time.monotonic()
+    answer = app_client.get("/sparql", params={"query": MEMORY_HOG})
+    assert answer.status_code == 503 and "MiB of memory" in answer.text, answer.text
+    assert time.monotonic() - started < 5 + 1
+    # The worker was replaced: the endpoint answers again.
+    assert _eventually(lambda: app_client.get("/sparql", params={"query": "ASK {}"}).status_code == 200)
+
+
+def test_5xx_and_4xx_bodies_name_no_internals(app_client):
+    answers = [
+        app_client.get("/sparql", params={"query": "SELECT * WHERE " + "{" * 500 + "}" * 500}),
+        app_client.get("/queries/place_ancestors", params={"place": "https://x/\x85"}),
+        app_client.get("/queries/place_ancestors.json", params={"place": "https://x/\x01y"}),
+        app_client.get("/search", params={"q": "x" * 60_000}),
+        app_client.get("/search.json", params={"q": "a\x00b"}),
+    ]
+    for answer in answers:
+        assert answer.status_code == 400, answer.text[:200]
+        assert "Error" not in answer.text and "Traceback" not in answer.text and "ValueError" not in answer.text
+
+
+def _eventually(check, seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, cli_paths):
+    port = free_port()
+    log = tmp_path_factory.mktemp("attacks") / "serve.log"
+    with log.open("w", encoding="utf-8") as out:
+        process = subprocess.Popen(
+            [_yuetang_kg(), "serve", "--port", str(port), "--timeout", "3", "--queue", "4", "--per-client", "2",
+             "--client-timeout", "2", *cli_paths], stdout=out, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{url}/sparql?query=ASK%7B%7D", 120, process, log)
+    yield url, process, log
+    stop(process)
+
+
+def _get(url: str, timeout: float = 10) -> tuple[int, float, dict]:
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as answer:
+            answer.read()
+            return answer.status, time.monotonic() - started, {k.lower(): v for k, v in answer.headers.items()}
+    except urllib.error.HTTPError as error:
+        return error.code, time.monotonic() - started, {k.lower(): v for k, v in error.headers.items()}
+
+
+def test_expensive_queries_starve_no_one(server):
+    """Eight expensive queries at once from one client: pages that need no worker never wait for one (each is
+    answered long before the 3 s queries end; benchmarks/attack.py measures their latency), and a cheap query is
+    answered or refused at once with Retry-After, never kept waiting past the timeout."""
+    url, _, _ = server
+    expensive = f"{url}/sparql?query={urllib.parse.quote(CROSS)}"
+    cheap = f"{url}/sparql?query={urllib.parse.quote('ASK {}')}"
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        hogs = [pool.submit(_get, expensive) for _ in range(8)]
+        time.sleep(0.3)
+        pages = [_get(f"{url}/id/place/zhaoshan-qixing-cun")[1] for _ in range(20)]
+        statics = [_get(f"{url}/static/explorer/explorer.css")[1] for _ in range(20)]
+        status, took, headers = _get(cheap)
+        results = [hog.result() for hog in hogs]
+    assert max(pages) < 1 and max(statics) < 1, (pages, statics)
+    assert (status == 200 and took < 3.5) or (status == 503 and "retry-after" in headers and took < 1)
+    refused = [r for r in results if r[0] == 503 and "retry-after" in r[2]]
+    assert len(refused) >= 4  # two per client may run or wait; the rest are refused at once
+    assert all(took < 5 for _, took, _ in results)
+
+
+def test_a_slow_client_is_disconnected(server):
+    url, _, _ = server
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as trickle:
+        trickle.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: x\r\n")
+        started = time.monotonic()
+        closed = False
+        while time.monotonic() - started < 8:
+            try:
+                trickle.sendall(b"X-Slow: 1\r\n")
+                if trickle.recv(1, socket.MSG_DONTWAIT) == b"":
+                    closed = True
+                    break
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed = True
+                break
+            time.sleep(0.5)
+        assert closed and time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize(
+    "options, named",
+    [
+        (["--port", "70000"], "--port"),
+        (["--workers", "0"], "--workers"),
+        (["--timeout", "-5"], "--timeout"),
+        (["--timeout", "nan"], "--timeout"),
+        (["--max-rows", "0"], "--max-rows"),
+        (["--memory-limit", "1"], "--memory-limit"),
+        (["--base-url", "javascript:alert(1)"], "--base-url"),
+        (["--host", "no such host.invalid"], "--host"),
+    ],
+)
+def test_bad_serve_options_give_one_line(options, named, cli_paths):
+    done = subprocess.run([_yuetang_kg(), "serve", *options, *cli_paths], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode != 0 and done.stderr.count("\n") == 1, done.stderr
+    assert named in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "stale", "no report"])
+def test_a_broken_or_stale_build_is_refused_in_one_line(damage, built, repo_paths, tmp_path):
+    out = tmp_path / "dist"
+    data = tmp_path / "graph_data"
+    subprocess.run(["cp", "-r", str(built.outputs[0].parent), str(out)], check=True)
+    subprocess.run(["cp", "-r", str(repo_paths.data), str(data)], check=True)
+    nt = out / "yuetang.nt"
+    if damage == "truncated":
+        lines = nt.read_bytes().splitlines(keepends=True)
+        nt.write_bytes(b"".join(lines[: len(lines) // 2]))
+    elif damage == "empty":
+        nt.write_bytes(b"")
+    elif damage == "stale":
+        facts = data / "facts" / "00-core.yaml"
+        facts.write_text(facts.read_text(encoding="utf-8") + "\n# edited after the build\n", encoding="utf-8")
+    else:
+        (out / "build-report.json").unlink()
+    done = subprocess.run(
+        [_yuetang_kg(), "serve", "--data", str(data), "--ontology", str(repo_paths.ontology), "--out", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "yuetang-kg build" in done.stderr
+
+
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in found]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return stat.read().split(")")[-1].split()[0] != "Z"
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_workers_die_with_the_server_even_mid_query(how, cli_paths, tmp_path):
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w", encoding="utf-8") as out:
+        process = subprocess.Popen([_yuetang_kg(), "serve", "--port", str(port), "--timeout", "30", *cli_paths],
+                                   stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D", 120, process, log)
+        workers = _children(process.pid)
+        assert len(workers) == 2
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(_get, f"http://127.0.0.1:{port}/sparql?query={urllib.parse.quote(CROSS)}", 30)
+            time.sleep(1)  # the query is running in a worker
+            started = time.monotonic()
+            process.send_signal(how)
+            process.wait(10)
+        assert time.monotonic() - started < 5
+        assert _eventually(lambda: not any(_alive(pid) for pid in workers), 5)
+        if how == signal.SIGTERM:
+            assert "Traceback" not in log.read_text(encoding="utf-8")
+    finally:
+        stop(process)
