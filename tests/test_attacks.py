@@ -15,10 +15,10 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from starlette.testclient import TestClient
-
 from conftest import free_port, stop, wait_for_http
+from starlette.testclient import TestClient
 from test_guard import Listener, bypass_corpus, generated
+
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.site import Settings, Site
 
@@ -49,7 +49,7 @@ def test_a_sandboxed_worker_cannot_connect_even_when_asked_directly(listener):
         f"import socket\nprint('connect:', socket.socket().connect_ex(('127.0.0.1', {listener.port})))\n"
     )
     before = listener.connections
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "namespace" in done.stdout and "refused:" in done.stdout and "connect: 0" not in done.stdout
     time.sleep(0.2)
@@ -186,7 +186,7 @@ def test_a_slow_client_is_disconnected(server):
     ],
 )
 def test_bad_serve_options_give_one_line(options, named, cli_paths):
-    done = subprocess.run([_yuetang_kg(), "serve", *options, *cli_paths], capture_output=True, text=True,
+    done = subprocess.run([_yuetang_kg(), "serve", *options, *cli_paths], capture_output=True, text=True, check=False,
                           timeout=120)
     assert done.returncode != 0 and done.stderr.count("\n") == 1, done.stderr
     assert named in done.stderr and "Traceback" not in done.stderr
@@ -211,14 +211,14 @@ def test_a_broken_or_stale_build_is_refused_in_one_line(damage, built, repo_path
         (out / "build-report.json").unlink()
     done = subprocess.run(
         [_yuetang_kg(), "serve", "--data", str(data), "--ontology", str(repo_paths.ontology), "--out", str(out)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, check=False,
     )
     assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
     assert "yuetang-kg build" in done.stderr
 
 
 def _children(pid: int) -> list[int]:
-    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout.split()
     return [int(p) for p in found]
 
 

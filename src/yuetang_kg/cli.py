@@ -292,6 +292,8 @@ def base_url_option(ctx, param, value):
               show_default=True, help="MiB of address space per query worker; a query needing more is stopped.")
 @click.option("--queue", type=click.IntRange(0, 10_000), default=Settings.queue, show_default=True,
               help="Queries that may wait for a worker; more are answered 503 with Retry-After.")
+@click.option("--queue-wait", type=click.FloatRange(0, 600), callback=finite, default=Settings.queue_wait_s,
+              show_default=True, help="Seconds a query may wait for a worker before it is answered 503.")
 @click.option("--per-client", type=click.IntRange(1, 1000), default=Settings.per_client, show_default=True,
               help="Queries one client address may have running or waiting.")
 @click.option("--client-timeout", type=click.FloatRange(0.5, 600), callback=finite, default=10.0, show_default=True,
@@ -305,7 +307,8 @@ def base_url_option(ctx, param, value):
               help="Embedded store to answer with.")
 @click.option("--queries", "queries_dir", type=click.Path(path_type=Path), default="queries", show_default=True)
 @path_options
-def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, queue, per_client, client_timeout,
+def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, queue, queue_wait, per_client,
+                  client_timeout,
                   no_sandbox,
                   forwarded_allow_ips, store, queries_dir, data, ontology, out):
     """Serve the SPARQL endpoint (/sparql), the query catalogue (/queries, /query), the explorer and the
@@ -323,6 +326,7 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
         raise DataError(f"cannot listen on {host!r}: {error}", "--host") from None
     graph, onto = load_graphs(paths_from(data, ontology, out, queries_dir), progress)
     settings = Settings(timeout_s=timeout, max_rows=max_rows, workers=workers, memory_mb=memory_mb, queue=queue,
+                        queue_wait_s=queue_wait,
                         per_client=per_client, sandbox=not no_sandbox,
                         client_timeout_s=client_timeout)
     shown = f"[{host}]" if ":" in host else host

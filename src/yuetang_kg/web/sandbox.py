@@ -1,5 +1,5 @@
 """What a query worker process does to itself before it loads anything: it cuts itself off from the network,
-bounds its memory and arranges to die with the server.
+bounds its memory, gives way to the server on the CPU and arranges to die with the server.
 
 The query check (``guard``) refuses SERVICE, LOAD and FROM, but a check can be wrong; a worker in a network
 namespace of its own has only a loopback interface that is down, so even a query the check missed can open no
@@ -62,6 +62,12 @@ def die_with_parent() -> None:
     """Ask the kernel to kill this process when its parent thread dies (a server killed with -9 included)."""
     if sys.platform.startswith("linux"):
         _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def yield_cpu() -> None:
+    """Lower this process's CPU priority: on a small machine, queries must not starve the server's event loop,
+    which answers every page and static file."""
+    os.nice(10)
 
 
 def limit_memory(max_bytes: int) -> None:

@@ -21,6 +21,7 @@ class Settings:
     workers: int = 2  # processes answering /sparql and the catalogue pages; one stuck query blocks only one
     memory_mb: int = 1024  # address space of each worker: a query needing more is stopped
     queue: int = 16  # queries waiting for a worker, all clients together; more are refused with 503
+    queue_wait_s: float = 1.0  # the longest a query waits for a worker before a 503 with Retry-After
     per_client: int = 4  # queries one client address may have running or waiting
     client_timeout_s: float = 10.0  # for a request's head (connections) and its body (sparql.read_body)
     sandbox: bool = True  # workers cut off from the network; False only where the platform cannot do it
@@ -42,4 +43,4 @@ class Site:
         # Started by the app's lifespan (or by the first query), stopped at shutdown.
         limits = Limits(self.settings.memory_mb * 2**20, self.settings.sandbox)
         self.workers = QueryWorkers((self.data, self.ontology), self.store_kind, self.settings.workers, limits,
-                                    self.settings.queue, self.settings.per_client)
+                                    self.settings.queue, self.settings.per_client, self.settings.queue_wait_s)

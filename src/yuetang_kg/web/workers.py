@@ -107,6 +107,7 @@ def _isolate(limits: Limits, parent: int) -> str:
     if limits.sandbox:
         done = [sandbox.isolate_network()]
     sandbox.limit_memory(limits.memory_bytes)
+    sandbox.yield_cpu()
     return ", ".join(done + [f"address space ≤ {limits.memory_bytes // 2**20} MiB"])
 
 
@@ -189,12 +190,13 @@ class QueryWorkers:
     """A small pool of worker processes over one dataset, with fair admission; ``run`` is a coroutine."""
 
     def __init__(self, graphs: tuple[Graph, ...], store_kind: str, size: int, limits: Limits,
-                 queue_limit: int, per_client: int):
+                 queue_limit: int, per_client: int, queue_wait_s: float):
         self.graphs = graphs
         self.store_kind = store_kind
         self.size = size
         self.limits = limits
         self.admission = Admission(size, queue_limit, per_client)
+        self.queue_wait_s = queue_wait_s
         self.isolation = ""  # how the workers isolated themselves, once started
         self._data: bytes | None = None
         self._idle: list[_Worker] = []  # a worker is here exactly when its admission slot is free
@@ -269,7 +271,9 @@ class QueryWorkers:
         if self._data is None:  # no lifespan ran (a test client without it): start on first use
             await loop.run_in_executor(self._waiters, self.start)
         deadline = time.monotonic() + timeout_s
-        await self.admission.acquire(client, deadline)
+        # A short wait for a worker, not the whole timeout: when every worker is busy a client hears so at once
+        # (503, Retry-After) rather than after the time limit.
+        await self.admission.acquire(client, min(deadline, time.monotonic() + self.queue_wait_s))
         worker = self._idle.pop()
         pending = loop.run_in_executor(self._waiters, self._serve, worker, job, deadline, client)
         try:
