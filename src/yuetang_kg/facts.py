@@ -68,8 +68,8 @@ def _checked_string(loader, node):
     found = find_forbidden(value)
     if found:
         offset, character = found
-        raise _Refused(f"{character} in {value[:40]!r}… (offset {offset}) may not be in curated text: it cannot "
-                       "be published in every format; write a line break as \\n", node.start_mark.line + 1)
+        raise _Refused(f"{character} at offset {offset} of the string {value[:40]!r} may not be in curated text "
+                       "(it cannot be published in every format)", node.start_mark.line + 1)
     return value
 
 
