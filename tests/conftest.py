@@ -1,12 +1,14 @@
 """Shared fixtures: the repository's folders, one validated build per session, and stores over it."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,16 @@ ROOT = Path(__file__).resolve().parent.parent
 INTEGER_TYPES = {XSD[name] for name in ("integer", "nonNegativeInteger", "positiveInteger", "nonPositiveInteger",
                                         "negativeInteger", "long", "int", "short", "byte", "unsignedLong",
                                         "unsignedInt", "unsignedShort", "unsignedByte")}
+
+JAVA_LIBS = Path("/usr/share/java")
+# What riot needs besides the jena-*.jar files (engines.md, "Jena helper").
+JENA_DEPENDENCIES = (
+    "commons-cli", "commons-codec", "commons-compress", "commons-csv", "commons-io", "commons-lang3",
+    "dexx.collection", "gson", "guava", "httpclient", "httpclient-cache", "httpcore", "commons-logging",
+    "jackson-core", "jackson-databind", "jackson-annotations", "jsonld-java", "jakarta.json-api", "protobuf",
+    "thrift", "titanium-json-ld", "slf4j-api", "slf4j-simple",
+)
+XERCES_RESOURCES = "org/apache/jena/ext/xerces/impl/"
 
 
 def comparable(term) -> str:
@@ -146,3 +158,25 @@ def data_copy(repo_paths, tmp_path) -> Path:
     target = tmp_path / "graph_data"
     shutil.copytree(repo_paths.data, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def riot(tmp_path_factory):
+    """Jena's riot, run with ``java -cp``: Debian ships Jena's jars but no command, and its jena-core lacks the
+    shaded xerces resources where the classes look for them, so they are copied there (engines.md)."""
+    java = require_binary("java")
+    core = require_file(JAVA_LIBS / "jena-core.jar", "libapache-jena-java")
+    fix = tmp_path_factory.mktemp("jena-xerces-fix")
+    with zipfile.ZipFile(core) as jar:
+        for name in jar.namelist():
+            if name.startswith(XERCES_RESOURCES) and not name.endswith("/"):
+                target = fix / "xerces" / "impl" / name[len(XERCES_RESOURCES) :]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(jar.read(name))
+    jena = sorted(p for p in JAVA_LIBS.glob("jena-*.jar") if not re.search(r"-[0-9][0-9.]*\.jar$", p.name))
+    classpath = [*jena, *(JAVA_LIBS / f"{lib}.jar" for lib in JENA_DEPENDENCIES), fix]
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([java, "-cp", ":".join(map(str, classpath)), "riotcmd.riot", *args],
+                              capture_output=True, text=True, timeout=300, check=False)
+    return run

@@ -8,13 +8,12 @@ import os
 import re
 import subprocess
 import sys
-import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import require_binary, require_file
+from conftest import require_binary
 from pyld import jsonld
 from rdflib import OWL, RDF, RDFS, XSD, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
@@ -33,16 +32,6 @@ EVERY_EXPORT = [(what, fmt) for what in WHAT for fmt in FORMATS]
 RAPPER_PARSERS = {"ttl": "turtle", "nt": "ntriples", "rdfxml": "rdfxml", "trig": "trig", "nq": "nquads"}
 # rdflib's own Dataset.parse and its TriG and JSON-LD parsers go through its deprecated ConjunctiveGraph.
 RDFLIB_DEPRECATIONS = "ignore::DeprecationWarning:rdflib"
-
-JAVA_LIBS = Path("/usr/share/java")
-# What riot needs besides the jena-*.jar files (engines.md, "Jena helper").
-JENA_DEPENDENCIES = (
-    "commons-cli", "commons-codec", "commons-compress", "commons-csv", "commons-io", "commons-lang3",
-    "dexx.collection", "gson", "guava", "httpclient", "httpclient-cache", "httpcore", "commons-logging",
-    "jackson-core", "jackson-databind", "jackson-annotations", "jsonld-java", "jakarta.json-api", "protobuf",
-    "thrift", "titanium-json-ld", "slf4j-api", "slf4j-simple",
-)
-XERCES_RESOURCES = "org/apache/jena/ext/xerces/impl/"
 
 
 @pytest.fixture(scope="module")
@@ -259,28 +248,6 @@ def test_rapper_fails_on_broken_files(tmp_path, name, broken):
     path.write_text(broken, encoding="utf-8")
     returncode, _, messages = rapper(name, path)
     assert returncode != 0, messages
-
-
-@pytest.fixture(scope="module")
-def riot(tmp_path_factory):
-    """Jena's riot, run with ``java -cp``: Debian ships Jena's jars but no command, and its jena-core lacks the
-    shaded xerces resources where the classes look for them, so they are copied there (engines.md)."""
-    java = require_binary("java")
-    core = require_file(JAVA_LIBS / "jena-core.jar", "libapache-jena-java")
-    fix = tmp_path_factory.mktemp("jena-xerces-fix")
-    with zipfile.ZipFile(core) as jar:
-        for name in jar.namelist():
-            if name.startswith(XERCES_RESOURCES) and not name.endswith("/"):
-                target = fix / "xerces" / "impl" / name[len(XERCES_RESOURCES) :]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(jar.read(name))
-    jena = sorted(p for p in JAVA_LIBS.glob("jena-*.jar") if not re.search(r"-[0-9][0-9.]*\.jar$", p.name))
-    classpath = [*jena, *(JAVA_LIBS / f"{lib}.jar" for lib in JENA_DEPENDENCIES), fix]
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([java, "-cp", ":".join(map(str, classpath)), "riotcmd.riot", *args],
-                              capture_output=True, text=True, timeout=300, check=False)
-    return run
 
 
 def riot_counts(output: str) -> dict[str, int]:

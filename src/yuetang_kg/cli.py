@@ -74,6 +74,13 @@ def path_options(function):
     return function
 
 
+def positive_seconds(ctx, param, value: float) -> float:
+    """A timeout option's value: a finite number of seconds above zero (click's float takes nan and inf)."""
+    if not (math.isfinite(value) and value > 0):
+        raise DataError(f"give a number of seconds above 0, not {value}", f"--{param.name}")
+    return value
+
+
 def paths_from(data: Path, ontology: Path, out: Path, queries: Path = Path("queries")) -> Paths:
     return Paths(data=data, ontology=ontology, out=out, queries=queries)
 
@@ -220,7 +227,8 @@ def queries_command(queries_dir, fmt):
 @click.option("--endpoint", metavar="URL",
               help="Run on this remote SPARQL 1.1 endpoint (e.g. http://127.0.0.1:7878/query) instead of --store.")
 @click.option("--graph", metavar="IRI", help="With --endpoint: query this named graph as the default graph.")
-@click.option("--timeout", type=float, default=30.0, show_default=True, help="With --endpoint: seconds to wait.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, callback=positive_seconds,
+              help="With --endpoint: seconds the whole request may take (sending, waiting and reading).")
 @path_options
 def query_command(name_or_file, expression, params, fmt, store, queries_dir, endpoint, graph, timeout,
                   data, ontology, out):
@@ -357,7 +365,8 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
 @click.option("--append", is_flag=True, help="POST (add to the graph) instead of PUT (replace it).")
 @click.option("--user", help="User name for Digest or Basic authentication.")
 @click.option("--password", envvar="YUETANG_KG_PASSWORD", help="Password (or set YUETANG_KG_PASSWORD).")
-@click.option("--timeout", type=float, default=60.0, show_default=True)
+@click.option("--timeout", type=float, default=60.0, show_default=True, callback=positive_seconds,
+              help="Seconds each request to the store may take as a whole.")
 @path_options
 def load_command(endpoint, graph, append, user, password, timeout, data, ontology, out):
     """Upload the graph and the ontology to a remote store through the SPARQL Graph Store Protocol."""

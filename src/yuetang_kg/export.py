@@ -21,7 +21,7 @@ from rdflib import RDF, BNode, Graph, Namespace, URIRef
 from rdflib.compare import to_canonical_graph
 
 from .errors import DataError
-from .formats import FORMATS, Format, sort_lines
+from .formats import FORMATS, Format, check_xml, finish_rdfxml, sort_lines
 from .jsonld import compact, context_of
 from .namespaces import BASE, PREFIXES
 from .store import to_oxigraph
@@ -104,6 +104,8 @@ def write_with_oxigraph(parts: list[tuple[URIRef | None, list]], fmt: Format) ->
     triples. rdflib's writers are not used: its Turtle rewrites decimals without a point ("28"^^xsd:decimal
     becomes 28.0, another literal), its RDF/XML follows its store's hash order, and its quad writers call its
     deprecated ``Dataset.contexts`` (a warning, an error in the tests)."""
+    if fmt.name == "rdfxml":
+        check_xml((term for _, triples in parts for triple in triples for term in triple), "the graph")
     statements = [
         ox.Quad(*(to_oxigraph(term) for term in triple), ox.NamedNode(str(name)) if name else ox.DefaultGraph())
         if fmt.quads
@@ -119,7 +121,8 @@ def write_with_oxigraph(parts: list[tuple[URIRef | None, list]], fmt: Format) ->
         iris.update(term.value for term in statement if isinstance(term, ox.NamedNode))
         if isinstance(statement.object, ox.Literal):
             iris.add(statement.object.datatype.value)
-    return ox.serialize(statements, format=rdf_format, prefixes=_plain_prefixes(iris))
+    data = ox.serialize(statements, format=rdf_format, prefixes=_plain_prefixes(iris))
+    return finish_rdfxml(data) if fmt.name == "rdfxml" else data
 
 
 def render(graph: Graph, fmt: Format, context: dict) -> bytes:

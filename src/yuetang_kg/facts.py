@@ -3,34 +3,79 @@
 Everything here is plain data; turning it into RDF is the job of ``mapping``.
 """
 
+import codecs
+import re
+import types
+import typing
 from dataclasses import dataclass, field
-from decimal import Decimal
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import yaml
 
 from .errors import DataError
+from .literals import find_forbidden
 from .sources import Document, load_document
 
 LINE = "__line__"
+LINES = "__lines__"  # the line of each key of a mapping, for errors about one field
+
+
+class _Refused(ValueError):
+    """Something the loader refuses, at a line of the file being read (read_yaml adds the file)."""
+
+    def __init__(self, message: str, line: int):
+        super().__init__(message)
+        self.line = line
 
 
 class _LineLoader(yaml.SafeLoader):
-    """A safe loader that remembers the line of every mapping and reads decimals exactly."""
+    """A safe loader that remembers the line of every mapping and key, reads decimals exactly, and refuses
+    duplicate keys (YAML keeps the last one silently), aliases (a shared mapping would be read as two facts that
+    change together) and strings holding characters that curated text may not (see ``literals``)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused(f"YAML alias *{event.anchor} is not allowed: write the value out",
+                           event.start_mark.line + 1)
+        return super().compose_node(parent, index)
 
 
 def _mapping_with_line(loader, node):
+    lines = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in lines:
+            raise _Refused(f"duplicate key {key!r} (first at line {lines[key]})", key_node.start_mark.line + 1)
+        lines[key] = key_node.start_mark.line + 1
     mapping = loader.construct_mapping(node, deep=True)
     mapping[LINE] = node.start_mark.line + 1
+    mapping[LINES] = lines
     return mapping
 
 
 def _exact_decimal(loader, node):
-    return Decimal(loader.construct_scalar(node).replace("_", ""))
+    try:
+        return Decimal(loader.construct_scalar(node).replace("_", ""))
+    except InvalidOperation:  # YAML's .nan and .inf: no article states them
+        raise _Refused(f"{node.value} is not a finite number", node.start_mark.line + 1) from None
+
+
+def _checked_string(loader, node):
+    value = loader.construct_scalar(node)
+    found = find_forbidden(value)
+    if found:
+        offset, character = found
+        raise _Refused(f"{character} at offset {offset} of the string {value[:40]!r} may not be in curated text "
+                       "(it cannot be published in every format)", node.start_mark.line + 1)
+    return value
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
 _LineLoader.add_constructor("tag:yaml.org,2002:float", _exact_decimal)
+_LineLoader.add_constructor("tag:yaml.org,2002:str", _checked_string)
 
 
 @dataclass(frozen=True)
@@ -211,27 +256,65 @@ _SECTIONS = {
     "variables": (Variable, {"id", "zh", "en", "definition"}),
     "utterances": (Utterance, {"id", "speaker", "text"}),
 }
+_SOURCE_SECTIONS = {"documents": None, "references": None}
 _VOCAB_SECTIONS = {"units": (Unit, {"id", "zh", "en", "symbol"}), "domains": (Domain, {"id", "zh", "en"})}
 
 
 def read_yaml(path: Path, root: Path) -> tuple[dict, str]:
-    """Parse one YAML file; a syntax error names the file and line."""
+    """Parse one YAML file of curated data, refusing what would be read wrong; every error names the file and,
+    where there is one, the line."""
     rel = _relative(path, root)
     try:
-        with path.open(encoding="utf-8") as handle:
-            data = yaml.load(handle, Loader=_LineLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f"{rel}:{mark.line + 1}" if mark else rel
-        raise DataError(f"invalid YAML: {error.problem}", where) from None
+        raw = path.read_bytes()
     except OSError as error:
         raise DataError(f"cannot read: {error.strerror}", rel) from None
+    if raw.startswith(codecs.BOM_UTF8):
+        raise DataError("the file starts with a byte order mark (U+FEFF): save it as UTF-8 without BOM", f"{rel}:1")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise DataError(f"byte 0x{raw[error.start]:02X} at column {column} is not UTF-8 (saved as Latin-1 or GBK?): "
+                        "save the file as UTF-8", f"{rel}:{line}") from None
+    found = find_forbidden(text)
+    if found:
+        offset, character = found
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise DataError(f"{character} at column {column} may not be in curated text (it cannot be published in "
+                        "every format)", f"{rel}:{line}")
+    try:
+        data = yaml.load(text, Loader=_LineLoader)
+    except _Refused as error:
+        raise DataError(str(error), f"{rel}:{error.line}") from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{rel}:{mark.line + 1}" if mark else rel
+        hint = "; indent with spaces, not tabs" if "\\t" in str(error.problem) else ""
+        raise DataError(f"invalid YAML: {error.problem}{hint}", where) from None
     if data is None:
-        return {}, rel
+        # a file cut to nothing must not pass: the facts it held would be missed, or blamed on other files
+        raise DataError("the file holds no data (empty, or only comments)", f"{rel}:1")
     if not isinstance(data, dict):
-        raise DataError("expected a mapping of sections at the top level", rel)
+        raise DataError("expected a mapping of sections at the top level", f"{rel}:1")
     data.pop(LINE, None)
     return data, rel
+
+
+def sections(data: dict, rel: str, valid: dict) -> list[tuple[str, list, str]]:
+    """The sections of a file read by ``read_yaml`` as (name, items, file:line of the name), each a known
+    section holding a list (or nothing)."""
+    lines = data.pop(LINES, {})
+    found = []
+    for name, items in data.items():
+        where = f"{rel}:{lines.get(name, 1)}"
+        if name not in valid:
+            raise DataError(f"unknown section {name!r}; valid: {', '.join(valid)}", where)
+        if items is not None and not isinstance(items, list):
+            raise DataError(f"{name} must be a list of items (each starting with '- '), got {_kind(items)}", where)
+        found.append((name, items or [], where))
+    return found
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -241,10 +324,55 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _build(cls, required: set, item: object, rel: str, section: str):
+# Ids become IRI path segments: lowercase ASCII words joined by single hyphens (graph_data/README.md).
+_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_KINDS = {str: "a string", bool: "a boolean (true or false)", dict: "a mapping", list: "a list", Decimal: "a number",
+          int: "a whole number", type(None): "null", date: "a date"}
+
+
+def _kind(value) -> str:
+    """What a YAML value is, in the words of an error message."""
+    return next((name for cls, name in _KINDS.items() if isinstance(value, cls)), type(value).__name__)
+
+
+def _fits(value, annotation) -> bool:
+    """Whether a YAML value fits a dataclass field's type annotation. Relation values (``object``) are scalars."""
+    if annotation is object:
+        return isinstance(value, (str, int, Decimal, date))
+    if isinstance(annotation, types.UnionType):
+        return any(_fits(value, option) for option in typing.get_args(annotation))
+    if typing.get_origin(annotation) is list:
+        return isinstance(value, list) and all(_fits(v, typing.get_args(annotation)[0]) for v in value)
+    if annotation in (int, Decimal):  # YAML's true and false are ints to Python
+        return isinstance(value, (int, Decimal) if annotation is Decimal else int) and not isinstance(value, bool)
+    return isinstance(value, annotation)
+
+
+def _expected(annotation) -> str:
+    if annotation is object:
+        return "a string, number, boolean or date"
+    if isinstance(annotation, types.UnionType):
+        return " or ".join(_expected(option) for option in typing.get_args(annotation))
+    if typing.get_origin(annotation) is list:
+        return f"a list of {_expected(typing.get_args(annotation)[0]).removeprefix('a ')}s"
+    return _KINDS[annotation]
+
+
+def _check_types(cls, fields: dict, lines: dict, rel: str, default: str) -> None:
+    """Refuse a field whose value is not of its dataclass type, naming the field's line."""
+    for key, value in fields.items():
+        annotation = cls.__dataclass_fields__[_RENAMED.get(key, key)].type
+        if not _fits(value, annotation):
+            where = f"{rel}:{lines[key]}" if key in lines else default
+            raise DataError(f"{key} must be {_expected(annotation)}, got {_kind(value)} {value!r}", where)
+
+
+def _build(cls, required: set, item: object, rel: str, section: str, where: str):
+    """One item of a section as an instance of ``cls``; ``where`` is the section's file:line."""
     if not isinstance(item, dict):
-        raise DataError(f"each item of {section} must be a mapping, got {item!r}", rel)
+        raise DataError(f"each item of {section} must be a mapping (key: value), got {_kind(item)} {item!r}", where)
     origin = Origin(rel, item.pop(LINE, 0))
+    lines = item.pop(LINES, {})
     where = str(origin)
     missing = sorted(required - item.keys())
     if missing:
@@ -257,25 +385,28 @@ def _build(cls, required: set, item: object, rel: str, section: str):
         raise DataError(
             f"unknown field(s) {', '.join(unknown)} in {section}; valid: {', '.join(sorted(allowed))}", where
         )
+    for key in ("period", "date"):  # YAML reads 2024 as a number and 2024-07-22 as a date
+        if item.get(key) is not None and isinstance(item[key], (int, date)) and not isinstance(item[key], bool):
+            item[key] = kwargs[key] = str(item[key])
+    _check_types(cls, item, lines, rel, where)
+    if "id" in kwargs and not _ID.fullmatch(kwargs["id"]):
+        raise DataError(f"id {kwargs['id']!r} must be lowercase ASCII words joined by '-' (e.g. qixing-cun)",
+                        f"{rel}:{lines.get('id', origin.line)}")
     if "evidence" in cls.__dataclass_fields__:
+        _check_types(Evidence, evidence_fields, lines, rel, where)
         evidence = Evidence(**evidence_fields)
         if not evidence.quote and not evidence.reference:
             raise DataError(f"{section} item needs a quote (or a reference)", where)
-        if evidence.quote is not None and not isinstance(evidence.quote, str):
-            raise DataError(f"quote must be a string, got {evidence.quote!r}", where)
         kwargs["evidence"] = evidence
     elif evidence_fields:
         raise DataError(f"{section} items take no {', '.join(sorted(evidence_fields))}", where)
     for key in ("value", "multiplier", "factor"):
         if key in kwargs and isinstance(kwargs[key], int) and cls is not Relation:
             kwargs[key] = Decimal(kwargs[key])
-    for key in ("period", "date"):
-        if kwargs.get(key) is not None:
-            kwargs[key] = str(kwargs[key])
-    try:
-        return cls(origin=origin, **kwargs)
-    except TypeError as error:
-        raise DataError(str(error), where) from None
+    if cls is Relation and isinstance(kwargs.get("value"), (bool, date)):
+        value = kwargs["value"]  # the lexical form of the YAML scalar, checked against the datatype by mapping
+        kwargs["value"] = ("true" if value else "false") if isinstance(value, bool) else value.isoformat()
+    return cls(origin=origin, **kwargs)
 
 
 def _add(table: dict, item, section: str, seen: dict[str, Origin]) -> None:
@@ -292,26 +423,27 @@ def load_facts(root: Path) -> Facts:
         raise DataError("no such folder; give the graph_data folder (sources.yaml, vocab/, facts/)", str(root))
     facts = Facts(root=root)
     sources, rel = read_yaml(root / "sources.yaml", root)
-    for entry in sources.get("documents") or []:
-        where = f"{rel}:{entry.pop(LINE, 0)}"
-        document = load_document(root, entry, where)
-        facts.documents[document.id] = document
+    for section, items, where in sections(sources, rel, _SOURCE_SECTIONS):
+        for entry in items:
+            if section == "documents":
+                if not isinstance(entry, dict):
+                    raise DataError(f"each document must be a mapping (key: value), got {_kind(entry)}", where)
+                entry.pop(LINES, None)
+                document = load_document(root, entry, f"{rel}:{entry.pop(LINE, 0)}")
+                facts.documents[document.id] = document
+            else:
+                reference = _build(Reference, {"id", "title_en", "title_zh"}, entry, rel, section, where)
+                facts.references[reference.id] = reference
     if not facts.documents:
         raise DataError("no documents declared", rel)
-    for entry in sources.get("references") or []:
-        reference = _build(Reference, {"id", "title_en", "title_zh"}, entry, rel, "references")
-        facts.references[reference.id] = reference
 
     seen: dict[str, Origin] = {}
     for path in sorted((root / "vocab").glob("*.yaml")):
         data, rel = read_yaml(path, root)
-        for section, items in data.items():
-            if section not in _VOCAB_SECTIONS:
-                raise DataError(f"unknown section {section!r}; valid: {', '.join(_VOCAB_SECTIONS)}", rel)
+        for section, items, where in sections(data, rel, _VOCAB_SECTIONS):
             cls, required = _VOCAB_SECTIONS[section]
-            for raw in items or []:
-                item = _build(cls, required, raw, rel, section)
-                _add(getattr(facts, section), item, section, seen)
+            for raw in items:
+                _add(getattr(facts, section), _build(cls, required, raw, rel, section, where), section, seen)
 
     paths = sorted((root / "facts").glob("*.yaml"))
     if not paths:
@@ -319,12 +451,10 @@ def load_facts(root: Path) -> Facts:
     for path in paths:
         data, rel = read_yaml(path, root)
         facts.files.append(rel)
-        for section, items in data.items():
-            if section not in _SECTIONS:
-                raise DataError(f"unknown section {section!r}; valid: {', '.join(_SECTIONS)}", rel)
+        for section, items, where in sections(data, rel, _SECTIONS):
             cls, required = _SECTIONS[section]
-            for raw in items or []:
-                item = _build(cls, required, raw, rel, section)
+            for raw in items:
+                item = _build(cls, required, raw, rel, section, where)
                 if section == "relations":
                     facts.relations.append(item)
                 else:

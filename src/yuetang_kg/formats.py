@@ -2,11 +2,14 @@
 media types. The CLI, the build, the export and the web app all read it.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 from rdflib import Graph
 
+from .errors import DataError
+from .literals import NOT_XML, find_forbidden
 from .store import to_oxigraph
 
 
@@ -33,6 +36,28 @@ FORMATS = {
 }
 
 
+class Unrepresentable(DataError):
+    """A graph holds a character that the chosen format cannot carry (XML 1.0 and RDF/XML: see ``literals``)."""
+
+
+def check_xml(terms: Iterable, what: str) -> None:
+    """Refuse terms holding a character outside XML 1.0's Char production: no escape can write it (character
+    references to it are forbidden too), and writing it raw makes the document ill-formed, so nothing is written."""
+    for term in terms:
+        found = find_forbidden(str(term), NOT_XML)
+        if found:
+            offset, character = found
+            raise Unrepresentable(f"{what} cannot be written in XML: {str(term)[:40]!r} holds {character} (at offset "
+                                  f"{offset}), which XML 1.0 cannot carry; ask for Turtle, N-Triples or JSON-LD")
+
+
+def finish_rdfxml(data: bytes) -> bytes:
+    """Oxigraph's RDF/XML with every carriage return written ``&#13;``: a reader turns a raw one into a line feed
+    (XML's line-end normalization), so "a\\rb" would come back as another literal. A raw CR can stand only in
+    text or attribute values there, where a character reference means the same character."""
+    return data.replace(b"\r", b"&#13;")
+
+
 def serialize(graph: Graph, fmt: Format) -> bytes:
     """The graph in ``fmt`` as UTF-8 bytes, triples in a stable order, line formats sorted.
 
@@ -42,6 +67,8 @@ def serialize(graph: Graph, fmt: Format) -> bytes:
     if fmt.name == "jsonld":
         return graph.serialize(format=fmt.rdflib, encoding="utf-8")
     triples = sorted(graph, key=lambda triple: tuple(term.n3() for term in triple))
+    if fmt.name == "rdfxml":
+        check_xml((term for triple in triples for term in triple), "the graph")
     statements = [
         ox.Quad(*map(to_oxigraph, triple), ox.DefaultGraph())
         if fmt.quads
@@ -49,6 +76,8 @@ def serialize(graph: Graph, fmt: Format) -> bytes:
         for triple in triples
     ]
     data = ox.serialize(statements, format=ox.RdfFormat.from_media_type(fmt.media_type))
+    if fmt.name == "rdfxml":
+        return finish_rdfxml(data)
     return sort_lines(data) if fmt.sorted_lines else data
 
 

@@ -7,6 +7,7 @@ Observations are mapped by ``observations``.
 """
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ from rdflib.namespace import DCTERMS, SKOS
 
 from .errors import DataError
 from .facts import Evidence, Facts, Origin
+from .literals import lexical_error
 from .namespaces import NIF, PREFIXES, SCHEMA, WD, YKG, entity_iri, iri
 from .ontology import Terms
 from .periods import date_datatype
@@ -28,6 +30,8 @@ DATATYPES = {
     "decimal": XSD.decimal,
     "boolean": XSD.boolean,
 }
+# BCP 47's shape, as RDF 1.1 and SPARQL read language tags
+_LANGUAGE_TAG = re.compile(r"[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*")
 
 
 def plain_pinyin(pinyin: str) -> str:
@@ -237,7 +241,13 @@ def map_relations(ctx: Context) -> None:
             datatype = DATATYPES.get(relation.datatype or "string")
             if relation.lang and datatype is not None:
                 raise DataError("a literal has either lang: or a datatype, not both", where)
-            obj = Literal(str(relation.value), lang=relation.lang, datatype=datatype)
+            if relation.lang is not None and not _LANGUAGE_TAG.fullmatch(relation.lang):
+                raise DataError(f"lang {relation.lang!r} is not a language tag (e.g. zh, en, zh-Hans)", where)
+            lexical = str(relation.value)
+            problem = lexical_error(lexical, relation.datatype or "string")
+            if problem:  # an ill-typed literal would be published, and refused by strict readers such as riot
+                raise DataError(problem, where)
+            obj = Literal(lexical, lang=relation.lang, datatype=datatype)
         else:
             obj = ctx.resolve(relation.o, where)
         ctx.statement(subject, predicate, obj, relation.evidence, relation.origin, relation.note)
@@ -250,6 +260,8 @@ def map_utterances(ctx: Context) -> None:
         node = iri("utterance", utterance.id)
         if utterance.text not in (utterance.evidence.quote or ""):
             raise DataError("the words (text:) must be part of the quote", where)
+        if utterance.speaker not in ctx.facts.entities:
+            raise DataError(f"speaker {utterance.speaker!r} is not an entity id (a person or organization)", where)
         speaker = ctx.resolve(utterance.speaker, where)
         g.add((node, RDF.type, YKG.Utterance))
         g.add((node, YKG.speaker, speaker))

@@ -70,6 +70,9 @@ def _period(ctx: Context, period: Period) -> URIRef:
 
 
 def _check_stated(obs: Observation, where: str) -> None:
+    if obs.multiplier <= 0 or obs.multiplier.log10() % 1 != 0:
+        raise DataError(f"multiplier {obs.multiplier} is not a positive power of ten: write 1, 10000 (万) or "
+                        "100000000 (亿) …", where)
     if obs.stated not in (obs.evidence.quote or ""):
         raise DataError(f"stated {obs.stated!r} is not part of the quote", where)
     if re.search(r"\d", obs.stated):

@@ -6,6 +6,7 @@ from pathlib import Path
 from rdflib import OWL, RDF, RDFS, Graph, URIRef
 
 from .errors import DataError
+from .literals import find_forbidden
 from .namespaces import YKG
 
 ONTOLOGY_FILE = "yuetang.ttl"
@@ -21,6 +22,11 @@ def read_turtle(path: Path) -> Graph:
         raise DataError("file not found", str(path)) from None
     except Exception as error:  # noqa: BLE001 - rdflib raises several parser exception types
         raise DataError(f"invalid Turtle: {error}", str(path)) from None
+    for triple in graph:  # the ontology is published like the facts, so it is held to the same characters
+        for term in triple:
+            found = find_forbidden(str(term))
+            if found:
+                raise DataError(f"{str(term)[:40]!r} holds {found[1]}, which may not be in curated text", str(path))
     return graph
 
 

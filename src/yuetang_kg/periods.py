@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .errors import DataError
+from .literals import lexical_error
 
 _FORMS = "YYYY, YYYY-Qn, YYYY-MM, YYYY-MM-DD or YYYY..YYYY"
 
@@ -55,8 +56,12 @@ def parse_period(text: str, where: str | None = None) -> Period:
 
 
 def date_datatype(text: str, where: str | None = None) -> str:
-    """The XSD datatype name for an event date: gYear, gYearMonth or date."""
+    """The XSD datatype name for an event date: gYear, gYearMonth or date (a real day of the calendar).
+
+    >>> date_datatype("2024-07")
+    'gYearMonth'
+    """
     for pattern, datatype in ((r"\d{4}", "gYear"), (r"\d{4}-\d{2}", "gYearMonth"), (r"\d{4}-\d{2}-\d{2}", "date")):
-        if re.fullmatch(pattern, text):
+        if re.fullmatch(pattern, text) and lexical_error(text, datatype) is None:
             return datatype
-    raise DataError(f"bad date {text!r}; write YYYY, YYYY-MM or YYYY-MM-DD", where)
+    raise DataError(f"bad date {text!r}; write YYYY, YYYY-MM or YYYY-MM-DD (a real month and day)", where)

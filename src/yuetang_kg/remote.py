@@ -1,5 +1,8 @@
 """Remote SPARQL 1.1 engines (Oxigraph server, Virtuoso, Fuseki …): upload through the Graph Store Protocol,
-query through SPARQLWrapper, answers as the same ``store.Result`` as the embedded stores.
+query through SPARQLWrapper (a POSTed form), answers as the same ``store.Result`` as the embedded stores.
+Every exchange is bounded as a whole by its timeout (``deadline``): SPARQLWrapper's own timeout bounds each
+socket read only, so a server sending a byte a second held a query for minutes; here SPARQLWrapper builds the
+request and reads the answer, and ``deadline.exchange`` carries it (``BoundedWrapper``).
 
 Parameters on a remote engine: the SPARQL 1.1 Protocol has no way to send variable bindings, so a catalogue
 query's parameters are bound by inserting ``VALUES (?a ?b) { (<term> <term>) }`` at the start of the query's
@@ -11,19 +14,24 @@ honour; Virtuoso's default graph otherwise is the union of every graph, its syst
 """
 
 import base64
+import io
 import json
 import re
-import urllib.error
 import urllib.request
 from urllib.parse import urlencode
+from urllib.response import addinfourl
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
-from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
-from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
+from SPARQLWrapper import JSON, POST, SPARQLWrapper
+from SPARQLWrapper import TURTLE as TURTLE_FORMAT
 
+from .deadline import Answer, check_url, exchange
 from .errors import DataError
 from .store import Result, capped
+
+RESULTS_JSON = ("application/sparql-results+json", "application/json")
+TURTLE = ("text/turtle", "application/x-turtle", "application/turtle", "application/n-triples")
 
 _TOKENS = re.compile(
     r"""(?P<comment>\#[^\n]*)
@@ -42,8 +50,8 @@ _IRI_FORBIDDEN = set('<>"{}|^`\\ \t\n\r')
 def strip_comments(text: str) -> str:
     r"""The query without its comments (a catalogue query's ``#+`` header among them), strings and IRIs intact.
 
-    SPARQLWrapper guesses the query form with a regular expression that skips only every other comment line
-    (a header line saying "describes" makes it ask for RDF), and a remote engine has no use for them.
+    A remote engine has no use for them, and some tools guess the query form with a regular expression that
+    skips only every other comment line (SPARQLWrapper: a header line saying "describes" made it ask for RDF).
 
     >>> strip_comments('# SELECT\nASK { ?s ?p "#1" } # done')
     '\nASK { ?s ?p "#1" } '
@@ -140,7 +148,7 @@ class RemoteStore:
     name = "remote"
 
     def __init__(self, endpoint: str, graph: str | None = None, timeout_s: float = 30.0):
-        self.endpoint = endpoint
+        self.endpoint = check_url(endpoint, "--endpoint")
         self.graph = graph
         self.timeout_s = timeout_s
 
@@ -149,16 +157,8 @@ class RemoteStore:
         kind = query_form(text)
         if kind is None:
             raise DataError("only SELECT, ASK, CONSTRUCT and DESCRIBE queries run on a remote endpoint", "query")
-        wrapper = SPARQLWrapper(self.endpoint)
-        wrapper.setQuery(text)
-        wrapper.queryType = kind  # our reading, not SPARQLWrapper's regular expression (see strip_comments)
-        wrapper.setMethod(POST)  # long catalogue queries would overflow a GET URL
-        wrapper.setTimeout(max(1, round(self.timeout_s)))
-        if self.graph:
-            wrapper.addDefaultGraph(self.graph)
         graph_answer = kind in ("CONSTRUCT", "DESCRIBE")
-        wrapper.setReturnFormat(TURTLE if graph_answer else JSON)
-        body = self._fetch(wrapper)
+        body = self._fetch(text, TURTLE if graph_answer else RESULTS_JSON)
         if graph_answer:
             graph = Graph()
             try:
@@ -185,19 +185,43 @@ class RemoteStore:
             truncated=truncated,
         )
 
-    def _fetch(self, wrapper: SPARQLWrapper) -> bytes:
-        try:
-            response = wrapper.query().response
-            body = response.read()
-        except SPARQLWrapperException as error:
-            raise DataError(f"the endpoint refused the query: {error}", self.endpoint) from None
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-            raise DataError(f"cannot reach the endpoint: {error}", self.endpoint) from None
-        # Virtuoso's "anytime" queries answer a timeout with 200 and partial results, flagged only here.
-        if response.headers.get("X-SQL-State") == "S1TAT":
-            raise DataError(f"the endpoint returned incomplete results: {response.headers.get('X-SQL-Message')}",
+    def _fetch(self, text: str, media_types: tuple[str, ...]) -> bytes:
+        """POST the query (long catalogue queries would overflow a GET URL) and return the body of its answer,
+        which must be a 200 in one of ``media_types``."""
+        wrapper = BoundedWrapper(self.endpoint, self.timeout_s, media_types)
+        wrapper.setQuery(text)
+        wrapper.queryType = query_form(text)  # our reading, not SPARQLWrapper's regular expression (strip_comments)
+        wrapper.setMethod(POST)
+        if self.graph:
+            wrapper.addDefaultGraph(self.graph)
+        wrapper.setReturnFormat(TURTLE_FORMAT if media_types == TURTLE else JSON)
+        return wrapper.query().response.read()
+
+
+class BoundedWrapper(SPARQLWrapper):
+    """SPARQLWrapper whose HTTP exchange is bounded as a whole and whose answer is checked for what it is: a 200
+    in one of ``media_types``, not a login page, not Virtuoso's partial "anytime" result."""
+
+    def __init__(self, endpoint: str, timeout_s: float, media_types: tuple[str, ...]):
+        super().__init__(endpoint)
+        self.timeout_s = timeout_s
+        self.media_types = media_types
+
+    def _query(self):
+        request = self._createRequest()
+        answer = exchange(request, self.timeout_s, self.endpoint)
+        if answer.status != 200:
+            raise DataError(f"the endpoint refused the query: HTTP {answer.status}: {answer.excerpt()}",
                             self.endpoint)
-        return body
+        if answer.media_type not in self.media_types:
+            raise DataError(f"the endpoint answered {answer.media_type or 'a body of no type'}, not "
+                            f"{self.media_types[0]} (a login page or a proxy's error?): {answer.excerpt()[:100]}",
+                            self.endpoint)
+        # Virtuoso's "anytime" queries answer a timeout with 200 and partial results, flagged only here.
+        if answer.headers.get("X-SQL-State") == "S1TAT":
+            raise DataError(f"the endpoint returned incomplete results: {answer.headers.get('X-SQL-Message')}",
+                            self.endpoint)
+        return addinfourl(io.BytesIO(answer.body), answer.headers, request.full_url, answer.status), self.returnFormat
 
 
 def graph_store_url(store_url: str, graph: str | None) -> str:
@@ -212,11 +236,8 @@ def graph_store_url(store_url: str, graph: str | None) -> str:
 
 def _head(url: str, headers: dict, timeout_s: float) -> tuple[int, str]:
     """The status of a bodiless request, and the authentication challenge of a 401."""
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD", headers=headers), timeout=timeout_s):
-            return 200, ""
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers.get("WWW-Authenticate", "")
+    answer = exchange(urllib.request.Request(url, method="HEAD", headers=headers), timeout_s, url)
+    return answer.status, answer.headers.get("WWW-Authenticate", "")
 
 
 def _authorization(url: str, method: str, credentials: tuple[str, str] | None, timeout_s: float) -> dict:
@@ -260,18 +281,25 @@ def upload(graphs: list[Graph], store_url: str, graph: str | None = None, replac
     ``credentials`` answer a Digest or Basic challenge (Virtuoso's ``/sparql-graph-crud-auth`` asks Digest).
     Returns the HTTP status; raises DataError naming the URL when the server refuses.
     """
-    url = graph_store_url(store_url, graph)
+    url = graph_store_url(check_url(store_url, "--endpoint"), graph)
     method = "PUT" if replace else "POST"
     # N-Triples is a subset of Turtle: sent as text/turtle, every Graph Store accepts it.
     body = b"".join(g.serialize(format="nt", encoding="utf-8") for g in graphs)
-    try:
-        headers = {"Content-Type": "text/turtle; charset=utf-8",
-                   **_authorization(url, method, credentials, timeout_s)}
-        request = urllib.request.Request(url, data=body, method=method, headers=headers)
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        detail = error.read().decode("utf-8", "replace").strip()[:300]
-        raise DataError(f"the graph store answered {error.code} {error.reason}: {detail}", url) from None
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
-        raise DataError(f"cannot reach the graph store: {error}", url) from None
+    headers = {"Content-Type": "text/turtle; charset=utf-8", **_authorization(url, method, credentials, timeout_s)}
+    answer = exchange(urllib.request.Request(url, data=body, method=method, headers=headers), timeout_s, url)
+    _check_stored(answer, url)
+    return answer.status
+
+
+def _check_stored(answer: Answer, url: str) -> None:
+    """Refuse an answer that does not say the graph was stored: the Graph Store Protocol answers 200, 201 or 204,
+    with no body or a short status message, never a web page (a login page or a proxy's error answers 200 too)."""
+    if answer.status not in (200, 201, 204):
+        raise DataError(f"the graph store answered {answer.status}: {answer.excerpt()}", url)
+    start = answer.body[:1000].lstrip().lower()
+    html = answer.media_type in ("text/html", "application/xhtml+xml") or start.startswith((b"<!doctype html", b"<html"))
+    if html and start:  # Virtuoso answers 201 as text/html with an empty body
+        title = re.search(r"<title[^>]*>([^<]*)", answer.body[:5000].decode("utf-8", "replace"), re.IGNORECASE)
+        page = f"an HTML page ({' '.join(title[1].split())!r})" if title else "an HTML page"
+        raise DataError(f"the graph store answered {answer.status} with {page}, not a Graph Store Protocol answer "
+                        "(a login page? check --endpoint and the credentials): nothing is known to be stored", url)

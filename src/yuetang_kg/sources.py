@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DataError
+from .literals import find_forbidden
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,17 @@ def occurrences(text: str, quote: str) -> list[int]:
     return found
 
 
+_DOCUMENT_KEYS = {"id", "file", "title_zh", "title_en", "year"}
+
+
 def load_document(root: Path, entry: dict, where: str) -> Document:
     """Read one document of ``sources.yaml``, checking its bytes against the recorded hash."""
-    path = root / entry["file"]
+    missing = sorted(_DOCUMENT_KEYS - entry.keys())
+    if missing:
+        raise DataError(f"document is missing {', '.join(missing)}", where)
+    if not isinstance(entry["year"], int) or isinstance(entry["year"], bool):
+        raise DataError(f"year must be a year such as 2024, got {entry['year']!r}", where)
+    path = root / str(entry["file"])
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -94,13 +103,25 @@ def load_document(root: Path, entry: dict, where: str) -> Document:
     digest = hashlib.sha256(data).hexdigest()
     if entry.get("sha256") and digest != entry["sha256"]:
         raise DataError(f"{path} has sha256 {digest}, sources.yaml expects {entry['sha256']}", where)
+    rel = str(Path("graph_data") / str(entry["file"]))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise DataError(f"byte 0x{data[error.start]:02X} is not UTF-8: save the document as UTF-8",
+                        f"{rel}:{line}") from None
+    found = find_forbidden(text)
+    if found:  # the text is a literal of the graph (nif:isString): it must be publishable in every format
+        offset, character = found
+        raise DataError(f"{character} at code point {offset} may not be in a source document",
+                        f"{rel}:{text.count(chr(10), 0, offset) + 1}")
     return Document(
-        id=entry["id"],
-        text=data.decode("utf-8"),
-        title_zh=entry["title_zh"],
-        title_en=entry["title_en"],
+        id=str(entry["id"]),
+        text=text,
+        title_zh=str(entry["title_zh"]),
+        title_en=str(entry["title_en"]),
         author=entry.get("author"),
-        year=int(entry["year"]),
-        path=str(Path("graph_data") / entry["file"]),
+        year=entry["year"],
+        path=rel,
         language=entry.get("language", "zh"),
     )

@@ -20,9 +20,12 @@ from xml.sax.saxutils import escape, quoteattr
 
 from rdflib import BNode, Literal, URIRef
 
-from ..formats import FORMATS, serialize
+from ..errors import DataError
+from ..formats import FORMATS, Unrepresentable, serialize
+from ..literals import NOT_XML, find_forbidden
 from ..results import sparql_json
 from ..store import Result
+from .negotiation import NotAcceptable
 
 TRUNCATED_LINK = "urn:yuetang-kg:truncated"
 ROW_FORMS = frozenset({"SELECT", "ASK"})
@@ -44,20 +47,35 @@ def _json(result: Result) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
+def _xml_text(text: str) -> str:
+    # a raw carriage return would be read back as a line feed (XML's line-end normalization)
+    return escape(text, {"\r": "&#13;"})
+
+
 def _xml_term(term) -> str:
     if isinstance(term, URIRef):
-        return f"<uri>{escape(str(term))}</uri>"
+        return f"<uri>{_xml_text(str(term))}</uri>"
     if isinstance(term, BNode):
-        return f"<bnode>{escape(str(term))}</bnode>"
+        return f"<bnode>{_xml_text(str(term))}</bnode>"
     attributes = ""
     if term.language:
         attributes = f" xml:lang={quoteattr(term.language)}"
     elif term.datatype:
         attributes = f" datatype={quoteattr(str(term.datatype))}"
-    return f"<literal{attributes}>{escape(str(term))}</literal>"
+    return f"<literal{attributes}>{_xml_text(str(term))}</literal>"
 
 
 def _xml(result: Result) -> bytes:
+    """SPARQL XML results. An answer holding a character that XML 1.0 cannot carry (U+0000, most C0 controls,
+    U+FFFE, U+FFFF, surrogates; see ``literals``) has no XML form at all: it is refused as not acceptable, naming
+    the formats that can carry it, rather than written ill-formed or altered."""
+    for row in result.rows:
+        for variable, term in zip(result.variables, row):
+            found = None if term is None else find_forbidden(str(term), NOT_XML)
+            if found:
+                raise NotAcceptable(f"the answer cannot be written as XML: ?{variable} holds {found[1]}, which XML "
+                                    "1.0 cannot carry; ask for application/sparql-results+json, text/csv or "
+                                    "text/tab-separated-values")
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
              "<head>"]
     lines += [f"<variable name={quoteattr(v)}/>" for v in result.variables]
@@ -123,7 +141,13 @@ def _tsv(result: Result) -> bytes:
 
 
 def _graph_writer(fmt) -> Callable[[Result], bytes]:
-    return lambda result: serialize(result.graph, fmt)
+    def write_graph(result: Result) -> bytes:
+        try:
+            return serialize(result.graph, fmt)
+        except Unrepresentable as error:  # the answer exists, only not in this format
+            raise NotAcceptable(str(error)) from None
+
+    return write_graph
 
 
 ANSWER_FORMATS = (
@@ -154,4 +178,8 @@ def format_names(form: str) -> dict[str, str]:
 
 def write(result: Result, media_type: str) -> bytes:
     """The body of ``result`` in ``media_type`` (one that ``offers`` gives for its form), UTF-8."""
-    return _BY_MEDIA_TYPE[media_type].write(result)
+    try:
+        return _BY_MEDIA_TYPE[media_type].write(result)
+    except UnicodeEncodeError as error:  # rdflib's engine reads "\\uD800" in a query as a lone surrogate
+        raise DataError(f"the answer holds U+{ord(error.object[error.start]):04X}, a lone surrogate, which is not "
+                        "Unicode text: no format can carry it") from None
