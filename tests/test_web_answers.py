@@ -54,10 +54,12 @@ def client(built, catalogue):
         yield test_client
 
 
+# The query check refuses codepoint escapes and raw control characters (web.guard), but the string escapes \b
+# (U+0008) and \f (U+000C) still make characters that XML 1.0 cannot hold.
 @pytest.mark.parametrize("query, accept", [
-    ('SELECT ?x WHERE { BIND(CONCAT("a", "\\u0000", "b") AS ?x) }', XML),
-    ('SELECT ?x WHERE { BIND("\\uFFFE" AS ?x) }', XML),
-    ('CONSTRUCT { <urn:x:s> <urn:x:p> ?x } WHERE { BIND("\\u0001" AS ?x) }', "application/rdf+xml"),
+    ('SELECT ?x WHERE { BIND(CONCAT("a", "\\b", "b") AS ?x) }', XML),
+    ('SELECT ?x WHERE { BIND("\\f" AS ?x) }', XML),
+    ('CONSTRUCT { <urn:x:s> <urn:x:p> ?x } WHERE { BIND("\\b" AS ?x) }', "application/rdf+xml"),
 ])
 def test_the_endpoint_answers_406_where_xml_cannot_carry_the_answer(client, query, accept):
     refused = client.get("/sparql", params={"query": query}, headers={"Accept": accept})
