@@ -1,7 +1,7 @@
 """The query catalogue: one ``.rq`` file per question, with a ``#+ key: value`` comment header (grlc style).
 
-Header keys: ``title`` (``中文 | English``), ``description``, ``tags`` (comma-separated), ``view`` (table, graph
-or chart), and one ``param`` line per parameter: ``#+ param: NAME KIND DEFAULT  description`` where KIND is
+Header keys: ``title`` (``中文 | English``), ``description``, ``tags`` (comma-separated), ``view`` (table, graph,
+chart or timeline: how the web pages draw its answer first), and one ``param`` line per parameter: ``#+ param: NAME KIND DEFAULT  description`` where KIND is
 ``iri``, ``string``, ``zh`` (a @zh literal) or ``integer``. A parameter is the query variable ``?NAME``; its
 value is bound by the store, never spliced into the text.
 """
@@ -15,7 +15,7 @@ from rdflib.term import Node
 from .errors import DataError
 
 PARAM_KINDS = ("iri", "string", "zh", "integer")
-VIEWS = ("table", "graph", "chart")
+VIEWS = ("table", "graph", "chart", "timeline")
 _KEYS = {"title", "description", "tags", "view", "param"}
 
 

@@ -76,7 +76,7 @@ def routes(loader, pages) -> list[Route]:
         return JSONResponse(found)
 
     async def canvas_page(request: Request) -> Response:
-        if not request.query_params.get("start"):
+        if "start" not in request.query_params:
             return pages.page("canvas.html", start=None, error=None)
         try:
             inputs.check_query_string(request.url.query)

@@ -94,7 +94,7 @@ def routes(loader, pages) -> list[Route]:
         return JSONResponse(answer, 200 if resolved else 404)
 
     async def path_page(request: Request) -> Response:
-        if not request.query_params.get("from") and not request.query_params.get("to"):
+        if "from" not in request.query_params and "to" not in request.query_params:
             return pages.page("path.html", answer=None, given={})
         try:
             source, target, limit = parameters(request)

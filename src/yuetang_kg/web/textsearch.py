@@ -14,6 +14,7 @@ pinyin query is a substring search that must start on a syllable.
 [(3, 5)]
 """
 
+import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -73,7 +74,7 @@ class TextIndex:
         hits = []
         for source in self.sources:
             ranges = _occurrences(source.text, wanted)
-            key = search_key(wanted)
+            key = pinyin_key(wanted)
             if not ranges and key.isascii() and key.isalpha():
                 ranges = self.pinyin[source.iri].find(key)
             for begin, end in ranges[: limit - len(hits)]:
@@ -85,6 +86,16 @@ class TextIndex:
             if len(hits) >= limit:
                 break
         return hits
+
+
+def pinyin_key(text: str) -> str:
+    """Pinyin as the index holds it: toneless, lower case, ü written v (as pypinyin and pinyin keyboards do).
+
+    >>> pinyin_key("Lǜxīn"), pinyin_key("lüxin"), pinyin_key("lvxin")
+    ('lvxin', 'lvxin', 'lvxin')
+    """
+    decomposed = unicodedata.normalize("NFKD", text).replace("u\u0308", "v").replace("U\u0308", "v")
+    return search_key(decomposed)
 
 
 def _occurrences(text: str, wanted: str) -> list[tuple[int, int]]:
