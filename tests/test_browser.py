@@ -140,8 +140,12 @@ def view_files(browser, projection, viz, tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def site_url(browser, built, catalogue, viz):
-    with serving(create_app(Site(built.graph, built.ontology, catalogue, viz=viz))) as url:
-        yield url
+    site = Site(built.graph, built.ontology, catalogue, viz=viz)
+    try:
+        with serving(create_app(site)) as url:
+            yield url
+    finally:
+        site.workers.close()  # started by the first query (the server runs without lifespan)
 
 
 def test_every_view_opens_offline_and_draws(browser, view_files, viz):
@@ -289,3 +293,198 @@ def test_hostile_labels_execute_nothing(browser, viz, catalogue, tmp_path):
                     hover_every_node(page, "window.yuetangEgo.network")
                 assert page.evaluate("() => window.__xss") is None, page_path
                 assert record == {"errors": [], "outside": []}, page_path
+
+
+# --- Result views, completion, shared links, the path finder, the canvas, phone-sized screens -------------------
+
+CANVAS_PIXELS = 2000
+# What each view draws, read from the page: canvas pixels for a graph, bars, events, table rows.
+DRAWN = {
+    "graph": lambda page: page.evaluate(DRAWN_PIXELS, "#view-drawn") > CANVAS_PIXELS,
+    "chart": lambda page: page.locator("#view-drawn svg.result-chart rect").count() > 0,
+    "timeline": lambda page: page.locator("#view-drawn svg.result-timeline circle").count() > 0,
+    "table": lambda page: page.locator("#results tr").count() > 1,
+}
+
+
+def test_every_catalogue_query_is_drawn_in_its_declared_view(browser, site_url, catalogue):
+    views = {name: query.view for name, query in catalogue.items()}
+    assert len(views) >= 43 and {"graph", "chart", "timeline"} <= set(views.values())
+    for name, view in views.items():
+        with visit(browser, site_url) as (page, record):
+            assert page.goto(f"{site_url}/queries/{name}").status == 200, name
+            wait_for(page, "window.yuetangResults && window.yuetangResults.ready", 30)
+            assert page.evaluate("() => window.yuetangResults.view") == view, name
+            assert DRAWN[view](page), (name, view)
+            assert record == {"errors": [], "outside": []}, name
+
+
+def test_a_view_shows_the_evidence_quote_of_an_edge(browser, site_url):
+    with visit(browser, site_url) as (page, record):
+        page.goto(f"{site_url}/queries/place_path")
+        wait_for(page, "window.yuetangResults && window.yuetangResults.ready")
+        titles = page.evaluate("() => YuetangResults.network.body.data.edges.get().map(e => e.title)")
+        assert any("“" in title for title in titles)  # the quote, shown on hover
+        page.click(".view-tabs button[data-view=chart]")  # switching views works on any answer
+        wait_for(page, "window.yuetangResults.ready")
+        assert page.evaluate("() => window.yuetangResults.view") == "chart"
+        assert record == {"errors": [], "outside": []}
+
+
+def editor(page, site_url: str, path: str = "/query"):
+    page.goto(site_url + path)
+    wait_for(page, "!!(window.yasgui && window.yasgui.getTab() && window.yasgui.getTab().getYasqe())")
+
+
+def run_in_editor(page, text: str):
+    page.evaluate("(text) => { window.yuetangEditor.drawn = null; const tab = window.yasgui.getTab(); "
+                  "tab.getYasqe().setValue(text); tab.query(); }", text)
+
+
+ADHOC_CONSTRUCT = """#defaultView:Graph
+PREFIX ykg: <https://w3id.org/yuetang-kg/ontology#>
+CONSTRUCT { ?place ykg:locatedIn ?parent } WHERE { ?place ykg:locatedIn ?parent } LIMIT 40"""
+
+
+def test_an_adhoc_construct_is_drawn_as_a_graph(browser, site_url):
+    with visit(browser, site_url) as (page, record):
+        editor(page, site_url)
+        run_in_editor(page, ADHOC_CONSTRUCT)
+        drawn = wait_for(page, "window.yuetangEditor.drawn", 30)
+        assert drawn["view"] == "graph" and drawn["what"]["edges"] > 10
+        assert page.evaluate(DRAWN_PIXELS, ".yasr .view-drawn") > CANVAS_PIXELS
+        assert record == {"errors": [], "outside": []}
+
+
+@pytest.mark.parametrize("typed", ["七星", "qixing", "Qixing"])
+def test_completion_offers_the_village_and_inserts_its_iri(browser, site_url, typed):
+    with visit(browser, site_url) as (page, record):
+        editor(page, site_url)
+        page.evaluate("() => window.yasgui.getTab().getYasqe().setValue('SELECT * WHERE { ')")
+        page.evaluate("() => { const y = window.yasgui.getTab().getYasqe(); y.focus(); y.setCursor(y.lineCount(), 0); }")
+        page.keyboard.type(typed)
+        wait_for(page, "!!document.querySelector('.CodeMirror-hints li')")
+        offered = page.evaluate("() => window.yuetangEditor.completions.map(c => c.iri)")
+        assert offered[0] == QIXING_IRI, offered
+        assert "七星村" in page.inner_text(".CodeMirror-hints li:first-child")
+        page.keyboard.press("Enter")
+        assert page.evaluate("() => window.yasgui.getTab().getYasqe().getValue()") == f"SELECT * WHERE {{ <{QIXING_IRI}>"
+        assert record == {"errors": [], "outside": []}
+
+
+def test_a_class_completion_declares_its_prefix(browser, site_url):
+    with visit(browser, site_url) as (page, record):
+        editor(page, site_url)
+        page.evaluate("() => { const y = window.yasgui.getTab().getYasqe(); y.setValue('SELECT * WHERE { ?v a '); "
+                      "y.focus(); y.setCursor(0, 100); }")
+        page.keyboard.type("Villa")
+        wait_for(page, "!!document.querySelector('.CodeMirror-hints li')")
+        page.keyboard.press("Enter")
+        value = page.evaluate("() => window.yasgui.getTab().getYasqe().getValue()")
+        assert value == "PREFIX ykg: <https://w3id.org/yuetang-kg/ontology#>\nSELECT * WHERE { ?v a ykg:Village"
+        assert record == {"errors": [], "outside": []}
+
+
+def test_a_shared_link_reopens_the_query_and_its_view(browser, site_url):
+    text = "PREFIX ykg: <https://w3id.org/yuetang-kg/ontology#>\nSELECT ?place ?parent WHERE { ?place ykg:locatedIn ?parent }"
+    with visit(browser, site_url) as (page, record):
+        editor(page, site_url)
+        run_in_editor(page, text)
+        wait_for(page, "!!window.yasgui.getTab().getYasr().results")
+        page.evaluate("() => window.yasgui.getTab().getYasr().selectPlugin('graph')")
+        wait_for(page, "window.yuetangEditor.drawn")
+        page.click("#share")
+        link = page.input_value("#share-link")
+        assert link.startswith(site_url + "/query#sparql=")
+        assert record == {"errors": [], "outside": []}
+    with visit(browser, site_url) as (page, record):
+        page.goto(link)
+        drawn = wait_for(page, "window.yuetangEditor && window.yuetangEditor.drawn", 30)
+        assert drawn["view"] == "graph"
+        assert page.evaluate("() => window.yasgui.getTab().getYasqe().getValue()") == text
+        assert page.evaluate("() => window.yasgui.getTab().getYasr().getSelectedPluginName()") == "graph"
+        assert record == {"errors": [], "outside": []}
+
+
+def test_the_path_finder_draws_the_chain_with_quotes(browser, site_url):
+    with visit(browser, site_url) as (page, record):
+        page.goto(f"{site_url}/path?from=七星村&to=湘潭市")
+        wait_for(page, "window.yuetangPath && window.yuetangPath.ready")
+        assert page.evaluate(DRAWN_PIXELS, "#path-graph") > CANVAS_PIXELS
+        hops = page.locator("section.path").first.locator("ol.hops > li")
+        assert hops.count() >= 2 and "七星村" in hops.first.inner_text() and "湘潭市" in hops.last.inner_text()
+        assert page.locator("section.path").first.locator("blockquote.evidence mark").count() >= 1
+        link = page.locator("section.path blockquote.evidence a").first
+        link.click()
+        page.wait_for_url("**/article/**#char=*")
+        assert page.evaluate("() => document.querySelector(':target') !== null")  # landed on the span
+        assert record == {"errors": [], "outside": []}
+
+
+def click_node(page, node: str):
+    """Click a canvas node where it is drawn (scrolling it into view first)."""
+    page.locator("#canvas").scroll_into_view_if_needed()
+    point = page.evaluate(
+        """(id) => { const n = window.yuetangCanvas.network; n.focus(id, {animation: false});
+        const p = n.canvasToDOM(n.getPositions([id])[id]); const box = document.getElementById('canvas').getBoundingClientRect();
+        return n.getNodeAt(p) === id ? {x: box.left + p.x, y: box.top + p.y} : null; }""",
+        node,
+    )
+    assert point, node
+    page.mouse.click(point["x"], point["y"])
+
+
+def test_the_canvas_expands_twice_and_restores_from_its_link(browser, site_url):
+    with visit(browser, site_url) as (page, record):
+        page.goto(f"{site_url}/canvas?start=七星村")
+        wait_for(page, "window.yuetangCanvas && window.yuetangCanvas.ready")
+        click_node(page, QIXING_IRI)
+        wait_for(page, "window.yuetangCanvas.ready && window.yuetangCanvas.state.expanded.length === 1")
+        first = page.evaluate("() => window.yuetangCanvas.nodes.getIds()")
+        assert len(first) > 1
+        neighbour = next(n for n in first if n != QIXING_IRI)
+        click_node(page, neighbour)
+        wait_for(page, "window.yuetangCanvas.ready && window.yuetangCanvas.state.expanded.length === 2")
+        second = sorted(page.evaluate("() => window.yuetangCanvas.nodes.getIds()"))
+        assert len(second) > len(first)
+        assert page.evaluate(DRAWN_PIXELS, "#canvas") > CANVAS_PIXELS
+        link = page.get_attribute("#canvas-link", "href")
+        page.click("#canvas-undo")
+        wait_for(page, "window.yuetangCanvas.ready && window.yuetangCanvas.state.expanded.length === 1")
+        assert sorted(page.evaluate("() => window.yuetangCanvas.nodes.getIds()")) == sorted(first)
+        assert record == {"errors": [], "outside": []}
+    with visit(browser, site_url) as (page, record):
+        page.goto(site_url + link)
+        wait_for(page, "window.yuetangCanvas && window.yuetangCanvas.ready && window.yuetangCanvas.state.expanded.length === 2")
+        assert sorted(page.evaluate("() => window.yuetangCanvas.nodes.getIds()")) == second
+        assert record == {"errors": [], "outside": []}
+
+
+PHONE_PAGES = [
+    *EXPLORER_PAGES,
+    "/search?q=绿心",
+    "/article?mark=41,43",
+    "/queries",
+    "/query",
+    "/path",
+    "/path?from=七星村&to=湘潭市",
+    "/canvas?start=七星村",
+    "/downloads/",
+    "/ontology",
+]
+
+
+def test_every_page_fits_a_phone_without_scrolling_sideways(browser, site_url, catalogue):
+    context = browser.new_context(viewport={"width": 375, "height": 740})
+    outside = []
+    context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(site_url) else (outside.append(r), r.abort()))
+    page = context.new_page()
+    try:
+        for path in PHONE_PAGES + [f"/queries/{name}" for name in catalogue]:
+            assert page.goto(site_url + path).status == 200, path
+            page.wait_for_timeout(50)
+            wide = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+            assert wide <= 0, f"{path} scrolls {wide} px sideways at 375 px"
+        assert outside == []
+    finally:
+        context.close()

@@ -75,7 +75,7 @@ def write(tmp_path, header: str, body: str = "SELECT ?x WHERE { ?x ?p ?o } ORDER
     [
         ("#+ title: 标题 | Title\n#+ colour: red\n", 2, "key one of"),
         ("#+ title: 标题 | Title\n#+ view pie\n", 2, "key one of"),
-        ("#+ view: pie\n", 1, "view must be one of table, graph, chart"),
+        ("#+ view: pie\n", 1, "view must be one of table, graph, chart, timeline"),
         ("#+ title: 标题 | Title\n#+ param: place place -\n", 2, "KIND in"),
         ("#+ param: place\n", 1, "write '#+ param: NAME KIND DEFAULT description'"),
     ],

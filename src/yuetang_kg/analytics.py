@@ -133,10 +133,13 @@ def _hop(graph: nx.MultiDiGraph, source: str, target: str) -> Hop:
     return Hop(source, target, forward, relation)
 
 
-def shortest_paths(graph: nx.MultiDiGraph, source: str, target: str, limit: int = 1) -> list[list[Hop]]:
+def shortest_paths(
+    graph: nx.MultiDiGraph, source: str, target: str, limit: int = 1, simple: nx.Graph | None = None
+) -> list[list[Hop]]:
     """Up to ``limit`` shortest connections between two nodes, each a list of hops, those whose every hop is
-    backed by a quote first; [] when the nodes are not connected."""
-    simple = undirected(graph)
+    backed by a quote first; [] when the nodes are not connected. ``simple`` is ``undirected(graph)`` when the
+    caller keeps one (the web app does, rather than rebuild it per request)."""
+    simple = undirected(graph) if simple is None else simple
     try:
         candidates = list(islice(nx.all_shortest_paths(simple, source, target), max(limit, CANDIDATE_PATHS)))
     except nx.NetworkXNoPath:

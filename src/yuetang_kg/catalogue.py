@@ -1,7 +1,7 @@
 """The query catalogue: one ``.rq`` file per question, with a ``#+ key: value`` comment header (grlc style).
 
-Header keys: ``title`` (``中文 | English``), ``description``, ``tags`` (comma-separated), ``view`` (table, graph
-or chart), and one ``param`` line per parameter: ``#+ param: NAME KIND DEFAULT  description`` where KIND is
+Header keys: ``title`` (``中文 | English``), ``description``, ``tags`` (comma-separated), ``view`` (table, graph,
+chart or timeline: how the web pages draw its answer first), and one ``param`` line per parameter: ``#+ param: NAME KIND DEFAULT  description`` where KIND is
 ``iri``, ``string``, ``zh`` (a @zh literal) or ``integer``. A parameter is the query variable ``?NAME``; its
 value is bound by the store, never spliced into the text.
 """
@@ -18,7 +18,7 @@ from .errors import DataError
 PARAM_KINDS = ("iri", "string", "zh", "integer")
 # IRIREF's characters (SPARQL 1.1 grammar [139]), without C1 controls or line separators either.
 _IRI_CHARACTERS = re.compile("[^<>\"{}|^`\\\\\x00-\x20\x7f-\x9f\u2028\u2029]+")
-VIEWS = ("table", "graph", "chart")
+VIEWS = ("table", "graph", "chart", "timeline")
 _KEYS = {"title", "description", "tags", "view", "param"}
 
 

@@ -113,27 +113,45 @@ def spans_of(data: Graph, document: Document) -> list[dict]:
     return sorted(spans, key=lambda s: (s["begin"], -s["end"]))
 
 
-def segments(text: str, spans: list[dict]) -> list[tuple[int, int, list[dict]]]:
-    """The text cut at every span boundary: (start, end, the spans covering it, innermost first).
+def segments(text: str, spans: list[dict], cuts: tuple[int, ...] = ()) -> list[tuple[int, int, list[dict]]]:
+    """The text cut at every span boundary (and at ``cuts``): (start, end, the spans covering it, innermost
+    first).
 
     >>> [(a, b, [s["begin"] for s in c]) for a, b, c in segments("abcdef", [{"begin": 1, "end": 4}, {"begin": 2, "end": 3}])]
     [(0, 1, []), (1, 2, [1]), (2, 3, [2, 1]), (3, 4, [1]), (4, 6, [])]
     """
-    cuts = sorted({0, len(text)} | {s["begin"] for s in spans} | {s["end"] for s in spans})
+    bounds = sorted({0, len(text)} | {s["begin"] for s in spans} | {s["end"] for s in spans} | set(cuts))
     found = []
-    for start, stop in pairwise(cuts):
+    for start, stop in pairwise(bounds):
         covering = [s for s in spans if s["begin"] <= start and stop <= s["end"]]
         covering.sort(key=lambda s: (s["end"] - s["begin"], s["begin"]))
         found.append((start, stop, covering))
     return found
 
 
-def annotate(text: str, spans: list[dict], targets: dict[str, list[dict]]) -> Markup:
+def parse_mark(value: str | None, length: int) -> tuple[int, int] | None:
+    """A ``?mark=BEGIN,END`` range of a text of ``length`` code points, or None when absent or invalid.
+
+    >>> parse_mark("3,5", 10), parse_mark("5,3", 10), parse_mark("x", 10), parse_mark("3,11", 10)
+    ((3, 5), None, None, None)
+    """
+    begin, _, end = (value or "").partition(",")
+    if not (begin.isascii() and begin.isdigit() and end.isascii() and end.isdigit()) or len(value) > 24:
+        return None
+    return (int(begin), int(end)) if int(begin) < int(end) <= length else None
+
+
+def annotate(text: str, spans: list[dict], targets: dict[str, list[dict]], mark: tuple[int, int] | None = None
+             ) -> Markup:
     """The text as HTML: every covered segment a link to its innermost span's first target, carrying the
-    offsets of every span over it; all text escaped."""
+    offsets of every span over it; the ``mark`` range (a search hit) highlighted, its start anchored as
+    ``#hit``; all text escaped."""
     parts = []
-    for start, stop, covering in segments(text, spans):
+    for start, stop, covering in segments(text, spans, mark or ()):
         piece = escape(text[start:stop])
+        if mark and mark[0] <= start and stop <= mark[1]:
+            anchor = Markup(' id="hit"') if start == mark[0] else Markup("")
+            piece = Markup('<mark class="hit"{}>{}</mark>').format(anchor, piece)
         if not covering:
             parts.append(piece)
             continue

@@ -1,7 +1,8 @@
 """The query catalogue on the web: ``/queries`` (the list, with a ``.json`` twin), ``/queries/<name>`` (the
-answer as an HTML table, with ``.json``, ``.csv`` and, for graphs, ``.ttl`` twins; parameters as URL
-parameters, bound by the store, never spliced) and ``/query``, the YASGUI editor with one tab per catalogue
-query, run against our own ``/sparql``.
+answer as an HTML table and in the view the query declares, graph, chart or timeline, drawn by results.js;
+with ``.json``, ``.csv`` and, for graphs, ``.ttl`` twins; parameters as URL parameters, bound by the store,
+never spliced) and ``/query``, the YASGUI editor with one tab per catalogue query, run against our own
+``/sparql``, with the same views as YASR plugins, completion from our graph and shareable links (editor.js).
 
 YASGUI comes from the npm package ``@zazuko/yasgui`` that ``make vendor`` installs into ``static/vendor/``; it is
 served from here, never from a CDN, and configured so that it makes no outside request (no prefix.cc or LOV
@@ -11,15 +12,15 @@ autocompletion, no endpoint catalogue but ours).
 import json
 from importlib import resources
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from rdflib import Graph
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..catalogue import Query
 from ..namespaces import BASE, PREFIXES
 from . import sparql, workers
+from .layout import Pages
 from .site import Site
 
 YASGUI_PACKAGE = "@zazuko/yasgui@4.6.2"
@@ -78,26 +79,33 @@ def _cell(term: dict | None) -> dict:
     return {"text": term["value"], "note": note}
 
 
-def _rdf_cell(node) -> dict:
+def _rdf_term(node) -> dict:
     kind = {"URIRef": "uri", "BNode": "bnode"}.get(type(node).__name__, "literal")
     term = {"type": kind, "value": str(node)}
     if kind == "literal" and node.language:
         term["xml:lang"] = node.language
     elif kind == "literal" and node.datatype:
         term["datatype"] = str(node.datatype)
-    return _cell(term)
+    return term
 
 
-def table(answer: workers.Answer) -> tuple[list[str], list[list[dict]]]:
-    """Column names and display cells of an answer fetched with ``SUFFIX_ACCEPT[""]``."""
+def results(answer: workers.Answer) -> dict:
+    """An answer fetched with ``SUFFIX_ACCEPT[""]`` as SPARQL 1.1 JSON results; a graph as the
+    subject/predicate/object rows YASR makes of one, so that the result views read both alike."""
     if answer.media_type == "application/n-triples":
         graph = Graph().parse(data=answer.body.decode("utf-8"), format="nt")
-        return ["subject", "predicate", "object"], [[_rdf_cell(t) for t in triple] for triple in sorted(graph)]
-    body = json.loads(answer.body)
-    if "boolean" in body:
-        return ["answer"], [[{"text": "true" if body["boolean"] else "false"}]]
-    names = body["head"]["vars"]
-    return names, [[_cell(row.get(name)) for name in names] for row in body["results"]["bindings"]]
+        names = ["subject", "predicate", "object"]
+        rows = [dict(zip(names, map(_rdf_term, triple), strict=True)) for triple in sorted(graph)]
+        return {"head": {"vars": names}, "results": {"bindings": rows}}
+    return json.loads(answer.body)
+
+
+def table(result: dict) -> tuple[list[str], list[list[dict]]]:
+    """Column names and display cells of ``results``."""
+    if "boolean" in result:
+        return ["answer"], [[{"text": "true" if result["boolean"] else "false"}]]
+    names = result["head"]["vars"]
+    return names, [[_cell(row.get(name)) for name in names] for row in result["results"]["bindings"]]
 
 
 def given_parameters(query: Query, request: Request) -> dict[str, str]:
@@ -125,10 +133,7 @@ def listing(catalogue: dict[str, Query]) -> list[dict]:
 
 
 def routes(site: Site) -> list[Route]:
-    templates = Environment(loader=PackageLoader("yuetang_kg.web", "templates"), autoescape=select_autoescape())
-
-    def page(name: str, status: int = 200, **context) -> HTMLResponse:
-        return HTMLResponse(templates.get_template(name).render(**context), status)
+    page = Pages().page
 
     async def index(request: Request) -> Response:
         return page("catalogue_index.html", queries=listing(site.catalogue))
@@ -154,16 +159,19 @@ def routes(site: Site) -> list[Route]:
             return page("catalogue_query.html", status, query=query, given=request.query_params, error=str(error))
         if suffix:
             return sparql.answer_response(answer)
-        columns, rows = table(answer)
+        result = results(answer)
+        columns, rows = table(result)
         return page("catalogue_query.html", query=query, given=request.query_params, columns=columns, rows=rows,
                     truncated=answer.truncated, max_rows=site.settings.max_rows,
-                    query_string=request.url.query)
+                    query_string=request.url.query, result=result if "boolean" not in result else None)
 
     async def editor(request: Request) -> Response:
         if not vendor_installed():
             return PlainTextResponse(MISSING_VENDOR + "\n", 500)
-        tabs = [{"name": q.name, "title": q.title_zh or q.name, "query": q.text} for q in site.catalogue.values()]
-        return page("query_editor.html", tabs=tabs, selected=request.query_params.get("tab"))
+        tabs = [{"name": q.name, "title": q.title_zh or q.name, "query": q.text, "view": q.view}
+                for q in site.catalogue.values()]
+        prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+        return page("query_editor.html", tabs=tabs, selected=request.query_params.get("tab"), prefixes=prefixes)
 
     async def vendor(request: Request) -> Response:
         name = request.path_params["name"]

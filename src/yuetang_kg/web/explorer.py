@@ -2,8 +2,11 @@
 article, indicator charts and the interactive views, with vis-network served from the pyvis package.
 
 Routes: ``/`` (home), ``/search`` (+ ``/search.json``), ``/id/<kind>/<slug>`` (+ ``.ttl``, ``.nt``,
-``.jsonld``, ``.rdf``), ``/article`` and ``/article/<slug>``, ``/charts`` (+ ``/charts.json``), ``/views`` and
-``/views/<name>`` (``?entity=`` for the ego view), ``/static/explorer/<file>`` and ``/static/vis-network/<file>``.
+``.jsonld``, ``.rdf``), ``/article`` and ``/article/<slug>`` (``?mark=BEGIN,END`` highlights a range),
+``/charts`` (+ ``/charts.json``), ``/views`` and ``/views/<name>`` (``?entity=`` for the ego view),
+``/static/explorer/<file>`` and ``/static/vis-network/<file>``; and the parts that read the same data: the
+completion index (``complete``), the term lookup of the result views (``terms``), the path finder
+(``paths``) and the exploration canvas (``canvas``).
 
 Content negotiation answers directly (200 with ``Vary: Accept`` and ``Content-Location`` naming the twin),
 not with a 303: the IRI names a thing described by one document in several formats, and one round trip is
@@ -16,8 +19,6 @@ from dataclasses import dataclass
 from importlib import resources
 
 import networkx as nx
-from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
 from rdflib import RDF, Graph, URIRef
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -31,14 +32,18 @@ from ..formats import FORMATS
 from ..jsonld import context_of
 from ..namespaces import ID
 from ..project import evidence_of, observations, to_networkx
-from . import article, charts, negotiation
+from . import article, canvas, charts, complete, negotiation, paths, terms, textsearch
 from . import resources as pages
+from .layout import Pages
 from .site import Site
 
 HTML = "text/html"
 RDF_FORMATS = [f for f in FORMATS.values() if not f.quads]
 OFFERS = [HTML] + [f.media_type for f in RDF_FORMATS]
-STATIC = {"explorer.css": "text/css", "explorer.js": "text/javascript", "editor.js": "text/javascript"}
+STATIC = {"explorer.css": "text/css"} | {
+    name: "text/javascript"
+    for name in ("explorer.js", "editor.js", "results.js", "catalogue.js", "path.js", "canvas.js")
+}
 EDGE_LABELS_UP_TO = 40  # nodes
 MAX_SEARCH = 200  # characters of a search text
 VIS_FILES = {"vis-network.min.js": "text/javascript", "vis-network.css": "text/css"}
@@ -77,6 +82,9 @@ class Explorer:
     targets: dict[str, list[dict]]
     charts: list[charts.Chart]
     context: dict  # the published JSON-LD context, for the JSON-LD twins
+    completions: complete.Index
+    texts: textsearch.TextIndex
+    simple: nx.Graph  # the projection undirected, for the path finder
 
     @classmethod
     def build(cls, site: Site) -> "Explorer":
@@ -84,16 +92,22 @@ class Explorer:
         names = pages.Labels(site.data, site.ontology)
         observed = observations(site.data, site.ontology)
         drawn = charts.charts(observed, charts.load_comparisons(site.viz), lambda iri: names.of(URIRef(iri)))
+        documents = article.documents(site.data)
+        sources = [textsearch.Source(d.iri, d.slug, d.text) for d in documents.values()]
+        spans = [article.spans_of(site.data, d) for d in documents.values()]
         return cls(
             site.data,
             site.ontology,
             projection,
             views.load_views(site.viz),
             names,
-            article.documents(site.data),
+            documents,
             article.span_targets(site.data, names),
             drawn,
             context_of(site.ontology),
+            complete.build_index(projection, site.ontology),
+            textsearch.TextIndex(sources, [span for found in spans for span in found]),
+            analytics.undirected(projection),
         )
 
     def evidence(self, spans: list[dict]) -> list[dict]:
@@ -111,6 +125,20 @@ class Explorer:
             "type_zh": a["type_zh"],
             "type_en": a["type_en"],
         }
+
+    def text_hits(self, text: str) -> list[dict]:
+        """Where the words occur in the source text (as written or as pinyin), each with the facts, entities
+        and observations whose evidence spans overlap it, the innermost spans' first."""
+        hits = self.texts.find(text)
+        for hit in hits:
+            cited, seen = [], set()
+            for span in sorted(hit.pop("spans"), key=lambda sp: sp["end"] - sp["begin"]):
+                for target in self.targets.get(span["span"], []):
+                    if target["href"] not in seen:
+                        seen.add(target["href"])
+                        cited.append({**target, "span": f"{span['begin']},{span['end']}"})
+            hit["cited_by"] = cited
+        return hits
 
     def ego_data(self, node: str) -> dict:
         """The ego graph of a node as vis-network data, each node with the path of its page."""
@@ -165,12 +193,21 @@ class Explorer:
         return context
 
 
-def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("yuetang_kg.web", "templates"), autoescape=select_autoescape())
-    env.globals["legend_html"] = lambda entries: Markup(views.legend_html(entries))
-    env.globals["svg"] = charts.svg
-    env.globals["bar_label"] = charts.bar_label
-    return env
+class Loader:
+    """The explorer's data for the parts that read it: prepared at startup by the app's lifespan (``prepare``), else
+    built on first use in a thread, never on the event loop, and kept for the life of the app (the graph is
+    read-only)."""
+
+    def __init__(self, site: Site):
+        self.site = site
+
+    def get(self) -> Explorer:
+        return prepare(self.site)
+
+    async def ready(self) -> Explorer:
+        if "explorer" in self.site.prepared:
+            return self.site.prepared["explorer"]
+        return await run_in_threadpool(self.get)
 
 
 _PREPARING = threading.Lock()
@@ -186,16 +223,10 @@ def prepare(site: Site) -> Explorer:
 
 
 def routes(site: Site):
-    env = _environment()
-
-    async def ready() -> Explorer:
-        if "explorer" in site.prepared:
-            return site.prepared["explorer"]
-        return await run_in_threadpool(prepare, site)
-
-    def page(name: str, status: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
-        body = env.get_template(name).render(**context)
-        return HTMLResponse(body, status, headers=headers)  # the site's CSP comes from headers.SecurityHeaders
+    loader = Loader(site)
+    ready = loader.ready
+    pages_ = Pages()
+    page = pages_.page  # the site's CSP comes from headers.SecurityHeaders
 
     def error_page(error: DataError) -> HTMLResponse:
         return page("explorer_error.html", 500, message=str(error))
@@ -217,11 +248,12 @@ def routes(site: Site):
             ex = await ready()
         except DataError as error:
             return error_page(error)
-        # Matching walks every name: off the event loop, so that other pages never wait for it.
-        hits = await run_in_threadpool(analytics.find, ex.projection, text, 100) if text else []
-        found = [ex.entry(n) for n, _ in hits]
+        # Matching walks every name and the article: off the event loop, so that other pages never wait for it.
+        names = await run_in_threadpool(analytics.find, ex.projection, text, 100) if text else []
+        found = [ex.entry(n) for n, _ in names]
+        hits = await run_in_threadpool(ex.text_hits, text) if text else []
         if request.url.path.endswith(".json"):
-            return JSONResponse({"query": text, "results": found})
+            return JSONResponse({"query": text, "results": found, "text": hits})
         groups: dict[str, list[dict]] = {}
         if not text:
             for node in ex.projection.nodes:
@@ -231,6 +263,7 @@ def routes(site: Site):
             "search.html",
             query=text,
             results=found,
+            hits=hits,
             groups={k: sorted(v, key=lambda i: i["label_zh"]) for k, v in sorted(groups.items())},
         )
 
@@ -277,10 +310,12 @@ def routes(site: Site):
             return page("explorer_error.html", 404, message=f"no source document {slug!r}")
         document = chosen[0]
         spans = article.spans_of(ex.data, document)
+        mark = article.parse_mark(request.query_params.get("mark"), len(document.text))
         return page(
             "article.html",
             document=document,
-            text=article.annotate(document.text, spans, ex.targets),
+            text=article.annotate(document.text, spans, ex.targets, mark),
+            marked=mark is not None,
             spans=spans,
             targets=ex.targets,
         )
@@ -357,4 +392,8 @@ def routes(site: Site):
         Route("/views/{name}", view_page),
         Route("/static/explorer/{name}", static),
         Route("/static/vis-network/{name}", vis),
+        *complete.routes(loader),
+        *terms.routes(loader),
+        *paths.routes(loader, pages_),
+        *canvas.routes(loader, pages_),
     ]
