@@ -88,6 +88,10 @@ class Relation:
     value: object = None
     datatype: str | None = None
     lang: str | None = None
+    status: str | None = None
+    scope: str | None = None
+    open_list: bool | None = None
+    attribution_unclear: bool | None = None
     note: str | None = None
 
 
@@ -106,6 +110,7 @@ class Observation:
     qualifier: str | None = None
     period_text: str | None = None
     previous: str | None = None
+    attribution_unclear: bool | None = None
     note: str | None = None
 
 

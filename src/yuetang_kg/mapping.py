@@ -18,6 +18,7 @@ from .facts import Evidence, Facts, Origin
 from .namespaces import NIF, PREFIXES, SCHEMA, WD, YKG, entity_iri, iri
 from .ontology import Terms
 from .periods import date_datatype
+from .qualification import qualify
 
 DATATYPES = {
     "string": None,
@@ -240,7 +241,10 @@ def map_relations(ctx: Context) -> None:
             obj = Literal(str(relation.value), lang=relation.lang, datatype=datatype)
         else:
             obj = ctx.resolve(relation.o, where)
-        ctx.statement(subject, predicate, obj, relation.evidence, relation.origin, relation.note)
+        node = ctx.statement(subject, predicate, obj, relation.evidence, relation.origin, relation.note)
+        qualify(
+            ctx.graph, node, where, relation.status, relation.scope, relation.open_list, relation.attribution_unclear
+        )
 
 
 def map_utterances(ctx: Context) -> None:

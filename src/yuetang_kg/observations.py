@@ -14,6 +14,7 @@ from .facts import Derived, Observation
 from .mapping import Context
 from .namespaces import QUDT, UNIT, YKG, iri
 from .periods import Period, parse_period
+from .qualification import qualify
 
 # The article's approximation words and the ontology's qualifier individuals.
 QUALIFIERS = {
@@ -64,8 +65,10 @@ def _period(ctx: Context, period: Period) -> URIRef:
     g = ctx.graph
     g.add((node, RDF.type, YKG.Period))
     g.add((node, RDFS.label, Literal(period.id)))
-    g.add((node, YKG.startDate, Literal(period.start.isoformat(), datatype=XSD.date)))
-    g.add((node, YKG.endDate, Literal(period.end.isoformat(), datatype=XSD.date)))
+    g.add((node, YKG.periodKind, YKG[f"periodkind-{period.kind}"]))
+    if period.start is not None:
+        g.add((node, YKG.startDate, Literal(period.start.isoformat(), datatype=XSD.date)))
+        g.add((node, YKG.endDate, Literal(period.end.isoformat(), datatype=XSD.date)))
     return node
 
 
@@ -136,6 +139,7 @@ def map_observations(ctx: Context) -> None:
                 raise DataError(f"previous {obs.previous!r} is not an observation", where)
             g.add((node, YKG.previousObservation, iri("observation", obs.previous)))
         _label(ctx, node, obs.about, obs.variable, obs.period)
+        qualify(g, node, where, attribution_unclear=obs.attribution_unclear)
         ctx.attach_evidence(node, obs.evidence, obs.origin, obs.note)
 
 
@@ -196,6 +200,8 @@ def map_derived(ctx: Context) -> None:
         values = [obs.value * obs.multiplier for obs in inputs]
         periods = [parse_period(obs.period, where) for obs in inputs]
         first, last = periods[0], periods[-1]
+        if first != last and (first.start is None or last.start is None):
+            raise DataError("inputs of different periods must have calendar periods: a span needs dates", where)
         period = first if first == last else Period(f"{first.id}-to-{last.id}", first.start, last.end)
         unit = "percent" if derived.kind == "percent_change" else units.pop()
         variable = _derived_variable(ctx, derived, inputs, where)
