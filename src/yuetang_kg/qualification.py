@@ -23,7 +23,12 @@ STATUSES = {
     "planned": "status-planned",
     "imminent": "status-imminent",
 }
-SCOPES = {"world": "scope-world", "country": "scope-country", "province": "scope-province", "city": "scope-city"}
+SCOPES = {
+    "world": "scope-world",
+    "country": "scope-country",
+    "province": "scope-province",
+    "city": "scope-city",
+}
 
 
 def check_choice(field: str, value, choices: dict[str, str], where: str) -> str:
