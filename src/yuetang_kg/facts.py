@@ -75,6 +75,7 @@ class Entity:
     broader: str | None = None
     date: str | None = None
     date_text: str | None = None
+    status: str | None = None
     note: str | None = None
 
 

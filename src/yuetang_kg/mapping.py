@@ -214,11 +214,18 @@ def map_entities(ctx: Context) -> None:
             ctx.statement(node, YKG.date, Literal(entity.date, datatype=datatype), entity.evidence, entity.origin)
         if entity.date_text:
             g.add((node, YKG.dateText, Literal(entity.date_text, lang="zh")))
+        # status: qualifies where the entity lies or belongs, as of the quote, not what it is
         if entity.parent:
-            ctx.statement(node, YKG.locatedIn, ctx.resolve(entity.parent, where), entity.evidence, entity.origin)
+            placed = ctx.statement(
+                node, YKG.locatedIn, ctx.resolve(entity.parent, where), entity.evidence, entity.origin
+            )
+            qualify(g, placed, where, entity.status)
         if entity.part_of:
             target = ctx.resolve(entity.part_of, where)
-            ctx.statement(node, YKG.subOrganizationOf, target, entity.evidence, entity.origin)
+            belongs = ctx.statement(node, YKG.subOrganizationOf, target, entity.evidence, entity.origin)
+            qualify(g, belongs, where, entity.status)
+        if entity.status and not (entity.parent or entity.part_of):
+            raise DataError("status qualifies in: or partOf:; this entity has neither", where)
 
 
 def map_relations(ctx: Context) -> None:

@@ -25,6 +25,7 @@ QUALIFIERS = {
     "约": "qualifier-yue",
     "达": "qualifier-da",
     "以上": "qualifier-yishang",
+    "来": "qualifier-lai",
 }
 
 DERIVATIONS = {"difference", "percent_change", "sum"}
