@@ -3,8 +3,8 @@ from datetime import date
 
 import pytest
 
-from yuetang_kg.errors import DataError
 from yuetang_kg import periods
+from yuetang_kg.errors import DataError
 from yuetang_kg.periods import date_datatype, parse_period
 
 

@@ -108,3 +108,12 @@ def test_without_ontology_names_fall_back_to_local_names():
     assert projected.nodes[str(b)]["label_zh"] == "b"  # no label: the slug
     ((_, _, data),) = projected.edges(data=True)
     assert (data["name"], data["label_en"], data["evidence"]) == ("locatedIn", "locatedIn", [])
+
+
+def test_a_relations_status_is_part_of_its_edge(projection):
+    trade_city = "https://w3id.org/yuetang-kg/id/place/trade-city"
+    edges = {projection.nodes[b]["label_zh"]: d for _, b, d in projection.out_edges(trade_city, data=True)}
+    assert edges["家电百货"]["label_zh"] == "从事产业（过去）"
+    assert edges["家电百货"]["label_en"].endswith("(former)")
+    assert edges["新媒体"]["label_zh"] == "从事产业（现在）"
+    assert "（" not in edges["岳塘经开区"]["label_zh"]  # no status: as of the article
