@@ -56,8 +56,11 @@ def test_every_relation_between_entities_is_an_edge_with_labels(projection, grap
     labels = {(str(p), lit.language): str(lit) for p, lit in built.ontology.subject_objects(RDFS.label)}
     for _, _, data in projection.edges(data=True):
         if data["predicate"].startswith(str(YKG)):
-            assert data["label_zh"] == labels[(data["predicate"], "zh")]
-            assert data["label_en"] == labels[(data["predicate"], "en")]
+            # the property's name, and the statement's status (former, planned …) where it has one
+            status = f"（{labels[(data['status'], 'zh')]}）" if data["status"] else ""
+            assert data["label_zh"] == labels[(data["predicate"], "zh")] + status
+            status_en = f" ({labels[(data['status'], 'en')]})" if data["status"] else ""
+            assert data["label_en"] == labels[(data["predicate"], "en")] + status_en
 
 
 def test_edge_evidence_is_the_article_text(projection, built):

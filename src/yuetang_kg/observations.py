@@ -30,6 +30,9 @@ QUALIFIERS = {
 
 DERIVATIONS = {"difference", "percent_change", "sum"}
 
+# Words that make a figure a yearly flow; unless the article names the year, its period is ``yearly``.
+YEARLY_WORDS = re.compile(r"每年|年产值|年平均|年均")
+
 
 def _decimal(value: Decimal) -> Literal:
     """An xsd:decimal literal in canonical form (no exponent, no trailing zeros)."""
@@ -122,10 +125,15 @@ def map_observations(ctx: Context) -> None:
             raise DataError(f"unknown variable {obs.variable!r}: declare it under variables:", where)
         node = iri("observation", obs.id)
         g.add((node, RDF.type, YKG.Observation))
-        _common(
-            ctx, node, ctx.resolve(obs.about, where), iri("variable", obs.variable), obs.unit,
-            parse_period(obs.period, where), where,
-        )
+        period = parse_period(obs.period, where)
+        if period.kind == "calendar" and YEARLY_WORDS.search(obs.evidence.quote or "") and not re.search(
+            r"\d{4}年", obs.period_text or ""
+        ):
+            raise DataError(
+                f"the quote says the figure recurs every year but names no year: write period: yearly, not {obs.period}",
+                where,
+            )
+        _common(ctx, node, ctx.resolve(obs.about, where), iri("variable", obs.variable), obs.unit, period, where)
         g.add((node, YKG.value, _decimal(obs.value * obs.multiplier)))
         g.add((node, YKG.statedValue, _decimal(obs.value)))
         g.add((node, YKG.multiplier, _decimal(obs.multiplier)))
