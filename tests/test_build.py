@@ -119,3 +119,10 @@ def test_report_counts_classes(built):
     assert built.report["classes"]["Village"] == 5
     assert built.report["triples"] == len(built.graph)
     assert Literal("七星村", lang="zh") in set(built.graph.objects(None, RDFS.label))
+
+
+def test_a_yearly_figure_dated_to_a_guessed_year_is_refused(data_copy, repo_paths, tmp_path):
+    rural = data_copy / "facts" / "03-rural.yaml"
+    _edit(rural, "    period: yearly\n    period_text: 每年\n", '    period: "2024"\n    period_text: 每年\n')
+    with pytest.raises(DataError, match=r"03-rural\.yaml:\d+: the quote says the figure recurs every year"):
+        build(data_copy, repo_paths.ontology, tmp_path)

@@ -1,7 +1,9 @@
+import doctest
 from datetime import date
 
 import pytest
 
+from yuetang_kg import periods
 from yuetang_kg.errors import DataError
 from yuetang_kg.periods import date_datatype, parse_period
 
@@ -25,6 +27,16 @@ def test_periods(text, start, end):
 def test_bad_period_names_the_forms(text):
     with pytest.raises(DataError, match="YYYY-Qn"):
         parse_period(text, "f.yaml:1")
+
+
+@pytest.mark.parametrize("text", ["yearly", "recent-years"])
+def test_periods_whose_year_the_source_does_not_give_have_no_dates(text):
+    period = parse_period(text)
+    assert (period.start, period.end, period.kind) == (None, None, text)
+
+
+def test_doctests():
+    assert doctest.testmod(periods).failed == 0
 
 
 def test_date_datatypes():

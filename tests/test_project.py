@@ -56,8 +56,11 @@ def test_every_relation_between_entities_is_an_edge_with_labels(projection, grap
     labels = {(str(p), lit.language): str(lit) for p, lit in built.ontology.subject_objects(RDFS.label)}
     for _, _, data in projection.edges(data=True):
         if data["predicate"].startswith(str(YKG)):
-            assert data["label_zh"] == labels[(data["predicate"], "zh")]
-            assert data["label_en"] == labels[(data["predicate"], "en")]
+            # the property's name, and the statement's status (former, planned …) where it has one
+            status = f"（{labels[(data['status'], 'zh')]}）" if data["status"] else ""
+            assert data["label_zh"] == labels[(data["predicate"], "zh")] + status
+            status_en = f" ({labels[(data['status'], 'en')]})" if data["status"] else ""
+            assert data["label_en"] == labels[(data["predicate"], "en")] + status_en
 
 
 def test_edge_evidence_is_the_article_text(projection, built):
@@ -108,3 +111,12 @@ def test_without_ontology_names_fall_back_to_local_names():
     assert projected.nodes[str(b)]["label_zh"] == "b"  # no label: the slug
     ((_, _, data),) = projected.edges(data=True)
     assert (data["name"], data["label_en"], data["evidence"]) == ("locatedIn", "locatedIn", [])
+
+
+def test_a_relations_status_is_part_of_its_edge(projection):
+    trade_city = "https://w3id.org/yuetang-kg/id/place/trade-city"
+    edges = {projection.nodes[b]["label_zh"]: d for _, b, d in projection.out_edges(trade_city, data=True)}
+    assert edges["家电百货"]["label_zh"] == "从事产业（过去）"
+    assert edges["家电百货"]["label_en"].endswith("(former)")
+    assert edges["新媒体"]["label_zh"] == "从事产业（现在）"
+    assert "（" not in edges["岳塘经开区"]["label_zh"]  # no status: as of the article

@@ -298,3 +298,13 @@ def test_home_page_counts_and_links(client, projection, graph):
     assert f"{projection.number_of_nodes()} 个实体" in page
     assert f"{len(set(graph.subjects(RDF.type, YKG.TextSpan)))} 处原文证据" in page
     assert {"/search", "/article", "/charts", "/views", "/queries"} <= set(links(page))
+
+
+def test_the_trade_citys_page_reads_its_former_business_as_former(client):
+    page = client.get("/id/place/trade-city").text
+    ego = json.loads(html.unescape(re.search(r'<script type="application/json" id="ego-data">(.*?)</script>', page, re.DOTALL)[1]))
+    target = resources.local_path(str(ID["industry/household-appliances-department-store"]))
+    names = {node["id"]: node["url"] for node in ego["nodes"]}
+    edges = [e for e in ego["edges"] if names.get(e["to"]) == target]
+    assert edges and all("从事产业（过去）" in e["title"] and "engaged in (former)" in e["title"] for e in edges)
+    assert "过去，岳塘国际商贸城以家电百货" in visible_text(page)

@@ -120,6 +120,7 @@ class Entity:
     broader: str | None = None
     date: str | None = None
     date_text: str | None = None
+    status: str | None = None
     note: str | None = None
 
 
@@ -133,6 +134,10 @@ class Relation:
     value: object = None
     datatype: str | None = None
     lang: str | None = None
+    status: str | None = None
+    scope: str | None = None
+    open_list: bool | None = None
+    attribution_unclear: bool | None = None
     note: str | None = None
 
 
@@ -151,6 +156,7 @@ class Observation:
     qualifier: str | None = None
     period_text: str | None = None
     previous: str | None = None
+    attribution_unclear: bool | None = None
     note: str | None = None
 
 

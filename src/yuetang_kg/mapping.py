@@ -20,6 +20,7 @@ from .literals import lexical_error
 from .namespaces import NIF, PREFIXES, SCHEMA, WD, YKG, entity_iri, iri
 from .ontology import Terms
 from .periods import date_datatype
+from .qualification import qualify
 
 DATATYPES = {
     "string": None,
@@ -217,11 +218,18 @@ def map_entities(ctx: Context) -> None:
             ctx.statement(node, YKG.date, Literal(entity.date, datatype=datatype), entity.evidence, entity.origin)
         if entity.date_text:
             g.add((node, YKG.dateText, Literal(entity.date_text, lang="zh")))
+        # status: qualifies where the entity lies or belongs, as of the quote, not what it is
         if entity.parent:
-            ctx.statement(node, YKG.locatedIn, ctx.resolve(entity.parent, where), entity.evidence, entity.origin)
+            placed = ctx.statement(
+                node, YKG.locatedIn, ctx.resolve(entity.parent, where), entity.evidence, entity.origin
+            )
+            qualify(g, placed, where, entity.status)
         if entity.part_of:
             target = ctx.resolve(entity.part_of, where)
-            ctx.statement(node, YKG.subOrganizationOf, target, entity.evidence, entity.origin)
+            belongs = ctx.statement(node, YKG.subOrganizationOf, target, entity.evidence, entity.origin)
+            qualify(g, belongs, where, entity.status)
+        if entity.status and not (entity.parent or entity.part_of):
+            raise DataError("status qualifies in: or partOf:; this entity has neither", where)
 
 
 def map_relations(ctx: Context) -> None:
@@ -250,7 +258,10 @@ def map_relations(ctx: Context) -> None:
             obj = Literal(lexical, lang=relation.lang, datatype=datatype)
         else:
             obj = ctx.resolve(relation.o, where)
-        ctx.statement(subject, predicate, obj, relation.evidence, relation.origin, relation.note)
+        node = ctx.statement(subject, predicate, obj, relation.evidence, relation.origin, relation.note)
+        qualify(
+            ctx.graph, node, where, relation.status, relation.scope, relation.open_list, relation.attribution_unclear
+        )
 
 
 def map_utterances(ctx: Context) -> None:

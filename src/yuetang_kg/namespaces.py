@@ -106,10 +106,12 @@ _ORG_CLASSES = [
     "GovernmentBody",
     "EducationalInstitution",
     "School",
+    "Campus",
     "HealthcareOrganization",
     "ResearchInstitution",
 ]
 _INITIATIVE_CLASSES = [
+    "Agenda",
     "Project",
     "Programme",
     "Campaign",

@@ -14,6 +14,7 @@ from .facts import Derived, Observation
 from .mapping import Context
 from .namespaces import QUDT, UNIT, YKG, iri
 from .periods import Period, parse_period
+from .qualification import qualify
 
 # The article's approximation words and the ontology's qualifier individuals.
 QUALIFIERS = {
@@ -24,9 +25,13 @@ QUALIFIERS = {
     "约": "qualifier-yue",
     "达": "qualifier-da",
     "以上": "qualifier-yishang",
+    "来": "qualifier-lai",
 }
 
 DERIVATIONS = {"difference", "percent_change", "sum"}
+
+# Words that make a figure a yearly flow; unless the article names the year, its period is ``yearly``.
+YEARLY_WORDS = re.compile(r"每年|年产值|年平均|年均")
 
 
 def _decimal(value: Decimal) -> Literal:
@@ -64,8 +69,10 @@ def _period(ctx: Context, period: Period) -> URIRef:
     g = ctx.graph
     g.add((node, RDF.type, YKG.Period))
     g.add((node, RDFS.label, Literal(period.id)))
-    g.add((node, YKG.startDate, Literal(period.start.isoformat(), datatype=XSD.date)))
-    g.add((node, YKG.endDate, Literal(period.end.isoformat(), datatype=XSD.date)))
+    g.add((node, YKG.periodKind, YKG[f"periodkind-{period.kind}"]))
+    if period.start is not None:
+        g.add((node, YKG.startDate, Literal(period.start.isoformat(), datatype=XSD.date)))
+        g.add((node, YKG.endDate, Literal(period.end.isoformat(), datatype=XSD.date)))
     return node
 
 
@@ -121,10 +128,15 @@ def map_observations(ctx: Context) -> None:
             raise DataError(f"unknown variable {obs.variable!r}: declare it under variables:", where)
         node = iri("observation", obs.id)
         g.add((node, RDF.type, YKG.Observation))
-        _common(
-            ctx, node, ctx.resolve(obs.about, where), iri("variable", obs.variable), obs.unit,
-            parse_period(obs.period, where), where,
-        )
+        period = parse_period(obs.period, where)
+        if period.kind == "calendar" and YEARLY_WORDS.search(obs.evidence.quote or "") and not re.search(
+            r"\d{4}年", obs.period_text or ""
+        ):
+            raise DataError(
+                f"the quote says the figure recurs every year but names no year: write period: yearly, not {obs.period}",
+                where,
+            )
+        _common(ctx, node, ctx.resolve(obs.about, where), iri("variable", obs.variable), obs.unit, period, where)
         g.add((node, YKG.value, _decimal(obs.value * obs.multiplier)))
         g.add((node, YKG.statedValue, _decimal(obs.value)))
         g.add((node, YKG.multiplier, _decimal(obs.multiplier)))
@@ -139,6 +151,7 @@ def map_observations(ctx: Context) -> None:
                 raise DataError(f"previous {obs.previous!r} is not an observation", where)
             g.add((node, YKG.previousObservation, iri("observation", obs.previous)))
         _label(ctx, node, obs.about, obs.variable, obs.period)
+        qualify(g, node, where, attribution_unclear=obs.attribution_unclear)
         ctx.attach_evidence(node, obs.evidence, obs.origin, obs.note)
 
 
@@ -199,6 +212,8 @@ def map_derived(ctx: Context) -> None:
         values = [obs.value * obs.multiplier for obs in inputs]
         periods = [parse_period(obs.period, where) for obs in inputs]
         first, last = periods[0], periods[-1]
+        if first != last and (first.start is None or last.start is None):
+            raise DataError("inputs of different periods must have calendar periods: a span needs dates", where)
         period = first if first == last else Period(f"{first.id}-to-{last.id}", first.start, last.end)
         unit = "percent" if derived.kind == "percent_change" else units.pop()
         variable = _derived_variable(ctx, derived, inputs, where)

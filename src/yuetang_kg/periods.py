@@ -1,9 +1,13 @@
-"""Periods of observations and dates of events, as written in the facts (already resolved to calendar time).
+"""Periods of observations and dates of events, as written in the facts (already resolved to calendar time),
+and the two kinds of period that have no calendar dates because the source gives none: a yearly figure whose
+year is not stated (``yearly``) and ``recent-years`` (近年来). A year the source does not give is never guessed.
 
 >>> parse_period("2024-Q1")
-Period(id='2024-Q1', start=datetime.date(2024, 1, 1), end=datetime.date(2024, 3, 31))
+Period(id='2024-Q1', start=datetime.date(2024, 1, 1), end=datetime.date(2024, 3, 31), kind='calendar')
 >>> parse_period("2023..2024").end
 datetime.date(2024, 12, 31)
+>>> parse_period("yearly").start is None
+True
 """
 
 import calendar
@@ -14,14 +18,17 @@ from datetime import date
 from .errors import DataError
 from .literals import lexical_error
 
-_FORMS = "YYYY, YYYY-Qn, YYYY-MM, YYYY-MM-DD or YYYY..YYYY"
+# The kinds of period without calendar dates, by their written form.
+UNDATED = {"yearly": "yearly", "recent-years": "recent-years"}
+_FORMS = "YYYY, YYYY-Qn, YYYY-MM, YYYY-MM-DD, YYYY..YYYY, yearly (每年, year not stated) or recent-years (近年来)"
 
 
 @dataclass(frozen=True)
 class Period:
     id: str
-    start: date
-    end: date
+    start: date | None
+    end: date | None
+    kind: str = "calendar"
 
 
 def _year(text: str) -> tuple[date, date]:
@@ -31,6 +38,8 @@ def _year(text: str) -> tuple[date, date]:
 
 def parse_period(text: str, where: str | None = None) -> Period:
     """A period from its written form; the id doubles as the IRI slug."""
+    if text in UNDATED:
+        return Period(text, None, None, UNDATED[text])
     try:
         if m := re.fullmatch(r"(\d{4})", text):
             start, end = _year(m[1])

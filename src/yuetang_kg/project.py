@@ -106,12 +106,15 @@ def references_of(graph: Graph, node) -> list[dict]:
 
 
 def statement_support(graph: Graph) -> dict[tuple, dict]:
-    """Evidence spans and references of every reified triple, keyed by the triple."""
-    found: dict[tuple, dict] = defaultdict(lambda: {"evidence": [], "references": []})
+    """Evidence spans, references and status (former, planned …) of every reified triple, keyed by the triple."""
+    found: dict[tuple, dict] = defaultdict(lambda: {"evidence": [], "references": [], "status": ""})
     for statement in graph.subjects(RDF.type, YKG.Statement):
         triple = tuple(graph.value(statement, p) for p in (RDF.subject, RDF.predicate, RDF.object))
         found[triple]["evidence"].extend(evidence_of(graph, statement))
         found[triple]["references"].extend(references_of(graph, statement))
+        status = graph.value(statement, YKG.status)
+        if status is not None:
+            found[triple]["status"] = str(status)
     return found
 
 
@@ -274,7 +277,12 @@ def to_networkx(graph: Graph, ontology: Graph | None = None) -> nx.MultiDiGraph:
         stated = support.get((subject, predicate, target))
         if stated is None:
             # Unreified links (an utterance's speaker, what it is about) take the evidence of the utterance.
-            stated = {"evidence": evidence_of(graph, subject) or evidence_of(graph, target), "references": []}
+            evidence = evidence_of(graph, subject) or evidence_of(graph, target)
+            stated = {"evidence": evidence, "references": [], "status": ""}
+        if stated["status"]:
+            # the tense is part of what the relation says: 从事产业（过去）, engaged in (former)
+            status_zh, status_en = terms.label(URIRef(stated["status"]))
+            zh, en = f"{zh}（{status_zh}）", f"{en} ({status_en})"
         projection.add_edge(
             str(subject),
             str(target),
