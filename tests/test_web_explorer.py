@@ -308,3 +308,7 @@ def test_the_trade_citys_page_reads_its_former_business_as_former(client):
     edges = [e for e in ego["edges"] if names.get(e["to"]) == target]
     assert edges and all("从事产业（过去）" in e["title"] and "engaged in (former)" in e["title"] for e in edges)
     assert "过去，岳塘国际商贸城以家电百货" in visible_text(page)
+    # Each fact in the evidence list says its status: the old business as former, the new one as current.
+    facts = visible_text(page)
+    assert re.search(r"家电百货 household appliances[^（]*（过去 former）", facts), facts[:2000]
+    assert re.search(r"新媒体[^（]*（现在 current）", facts)

@@ -107,12 +107,14 @@ def statements_about(data: Graph, node: URIRef) -> list[URIRef]:
 
 
 def fact_label(data: Graph, statement, names: Labels) -> dict:
-    """A statement as ``subject —property→ object`` in zh and en, with links."""
+    """A statement as ``subject —property→ object`` in zh and en, with links, and its status when it has one."""
     subject, predicate, obj = (data.value(statement, p) for p in (RDF.subject, RDF.predicate, RDF.object))
+    status = data.value(statement, YKG.status)  # former, planned, about to happen: the fact is not a present one
     return {
         "subject": value(subject, names),
         "predicate": value(predicate, names),
         "object": value(obj, names),
+        "status": value(status, names) if status is not None else None,
         "statement": str(statement),
         "href": local_path(str(statement)),
     }
