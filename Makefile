@@ -56,5 +56,9 @@ test: setup-test
 lint: $(VENV)/.lint-deps
 	$(BIN)/ruff check src tests benchmarks
 
+# The wheel is the whole product: it carries YASGUI and the built graph (see setup.py), so it needs both first.
+wheel: vendor build
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir dist .
+
 clean:
-	rm -rf dist
+	rm -rf dist build
