@@ -25,6 +25,7 @@ from yuetang_kg import bundle
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 ROUTES = ["/", "/query", "/queries/village_industries", "/id/place/zhaoshan-qixing-cun", "/charts", "/views",
           "/downloads/", "/sparql?query=ASK%7B%7D", "/reconcile", "/static/vendor/yasgui.min.js"]
+ISSUED = r'<http://purl.org/dc/terms/issued> "[^"]*"\^\^[\w:]+'
 
 
 def run(*args, cwd: Path | None = None, timeout: float = 600) -> str:
@@ -85,7 +86,7 @@ def test_pip_check_is_clean_and_the_commands_say_their_version(venv, tmp_path):
     assert run(venv / "python", "-m", "yuetang_kg", "--version", cwd=tmp_path).strip().endswith(version)
 
 
-def test_serve_from_any_folder_answers_every_kind_of_page(venv, tmp_path):
+def test_serve_from_any_folder_answers_every_kind_of_page(venv, built, tmp_path):
     port = free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
@@ -97,9 +98,15 @@ def test_serve_from_any_folder_answers_every_kind_of_page(venv, tmp_path):
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}{route}", timeout=30) as answer:
                     assert answer.status == 200, route
                     assert answer.read(), route
+            # the description is dated as the build dated it, though no git history comes with the wheel
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/downloads/void.ttl", timeout=30) as answer:
+                served = re.findall(ISSUED, answer.read().decode("utf-8"))
         finally:
             stop(process)
     assert list(tmp_path.iterdir()) == [log_path]  # nothing written where it runs
+    built_description = (built.outputs[0].parent / "void.ttl").read_text(encoding="utf-8")
+    assert served and served == re.findall(ISSUED, built_description)
+    assert "xsd:date" in served[0]
 
 
 def test_open_answers_typed_dataframes_from_any_folder(venv, tmp_path):

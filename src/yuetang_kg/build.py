@@ -106,6 +106,8 @@ def build(
         "classes": class_counts(graph),
         "facts_files": facts.files,
         "inputs_sha256": release.inputs_sha256,
+        # an installed copy has no git history to date its inputs by: serve reads the date from here
+        "issued": None if release.issued is None else str(release.issued),
         "outputs": {
             p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(result.outputs)
         },

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import click
 
 from . import analytics
-from .build import build, build_graph, class_counts, release_of
+from .build import build, build_graph, class_counts
 from .catalogue import load_catalogue, parse_query_file
 from .describe import DEFAULT_BASE_URL
 from .errors import DataError
@@ -23,7 +23,7 @@ from .results import ROW_FORMATS, format_rows
 from .store import STORES, open_store
 from .views import load_views, write_views
 from .web.site import Settings
-from .workspace import Paths, load_graphs, resolve_paths
+from .workspace import Paths, load_graphs, resolve_paths, served_release
 
 CONNECTIONS = 256  # open connections and requests at once; uvicorn answers more with 503
 
@@ -351,7 +351,7 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
                         client_timeout_s=client_timeout)
     shown = f"[{host}]" if ":" in host else host
     base_url = base_url or f"http://{shown}:{port}/"
-    release = release_of(paths.data, paths.ontology, base_url)  # for /downloads/void.ttl and the service description
+    release = served_release(paths, base_url)  # for /downloads/void.ttl and the service description
     site = Site(graph, onto, load_catalogue(paths.queries), settings=settings, store_kind=store, release=release,
                 viz=paths.viz)
     try:

@@ -14,10 +14,11 @@ import json
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from rdflib import Graph
+from rdflib import XSD, Graph, Literal
 
-from .build import build_graph
+from .build import build_graph, release_of
 from .bundle import FOLDERS, REPORT_NAME, file_sha256, inputs_hash, installed_root
+from .describe import Release
 from .errors import DataError
 from .ontology import load_ontology
 
@@ -50,6 +51,17 @@ def resolve_paths(**given: Path | None) -> Paths:
     if unknown:
         raise TypeError(f"no folder role {', '.join(sorted(unknown))}; roles: {', '.join(FOLDERS)}")
     return replace(default_paths(), **{role: Path(path) for role, path in given.items() if path is not None})
+
+
+def served_release(paths: Paths, base_url: str) -> Release:
+    """What the dataset description says about the graph being served: its inputs' hash, and the date its build
+    recorded (an installed copy has no git history to date the inputs by), else the inputs' own date."""
+    release = release_of(paths.data, paths.ontology, base_url)
+    try:
+        issued = json.loads((paths.out / REPORT_NAME).read_text(encoding="utf-8")).get("issued")
+    except (OSError, ValueError, AttributeError):
+        return release  # no build (served from memory), or one that check_build refuses anyway
+    return replace(release, issued=Literal(issued, datatype=XSD.date)) if issued else release
 
 
 def load_graphs(paths: Paths, progress=lambda message: None) -> tuple[Graph, Graph]:
