@@ -124,12 +124,13 @@ class Reconciler:
                              key=lambda e: e.id)
             if lies_in:
                 entity.description += " · " + "、".join(e.name for e in lies_in)
-        names: dict[str, str] = {}
+        # Every class an entity has, named from an entity whose own type it is where there is one.
+        type_names: dict[str, str] = {}
         for _, a in projection.nodes(data=True):
             for cls in a.get("classes", []):
-                if names.get(cls, cls) == cls:
-                    names[cls] = type_name(cls, a)
-        self.types = sorted(names.items())
+                if type_names.get(cls, cls) == cls:
+                    type_names[cls] = type_name(cls, a)
+        self.types = sorted(type_names.items())
 
     def reconcile(self, request: Request) -> list[Candidate]:
         """The best candidates for one query, best first (ties by id, so answers are stable)."""
