@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup setup-test vendor build run test lint clean
+.PHONY: setup setup-test vendor build run test lint wheel clean
 
 $(BIN)/yuetang-kg: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(BIN)/yuetang-kg: pyproject.toml
 
 $(VENV)/.test-deps: $(BIN)/yuetang-kg
 	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.lint-deps: $(BIN)/yuetang-kg
+	$(BIN)/pip install --quiet -e '.[lint]'
 	touch $@
 
 # YASGUI for the query page: the npm package, pinned and checked against web/yasgui.sha256, copied into the
@@ -49,8 +53,12 @@ run: build
 test: setup-test
 	$(BIN)/python -m pytest
 
-lint: setup-test
-	$(BIN)/ruff check src tests
+lint: $(VENV)/.lint-deps
+	$(BIN)/ruff check src tests benchmarks
+
+# The wheel is the whole product: it carries YASGUI and the built graph (see setup.py), so it needs both first.
+wheel: vendor build
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir dist .
 
 clean:
-	rm -rf dist
+	rm -rf dist build

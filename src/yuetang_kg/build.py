@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rdflib import RDF, Graph
 
+from .bundle import REPORT_NAME, inputs_hash
 from .describe import DEFAULT_BASE_URL, Release, release_date
 from .errors import DataError
 from .facts import Facts, load_facts
@@ -27,8 +28,6 @@ from .observations import map_derived, map_observations, map_units, map_variable
 from .ontology import load_ontology, load_shapes, terms_of
 from .publication import Publication
 from .validate import validate_graph
-
-REPORT_NAME = "build-report.json"
 
 
 def to_rdf(facts: Facts, ontology: Graph) -> Graph:
@@ -56,16 +55,6 @@ def class_counts(graph: Graph) -> dict[str, int]:
         if str(cls).startswith(str(YKG)):
             counts[str(cls)[len(str(YKG)) :]] += 1
     return dict(sorted(counts.items()))
-
-
-def inputs_hash(graph_data: Path, ontology_dir: Path) -> str:
-    """A content hash of every input file, in a stable order, for the build report and the dataset description."""
-    digest = hashlib.sha256()
-    for folder in (Path(graph_data), Path(ontology_dir)):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in {".yaml", ".ttl", ".txt"}):
-            digest.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
-            digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 def release_of(graph_data: Path, ontology_dir: Path, base_url: str = DEFAULT_BASE_URL) -> Release:
@@ -117,6 +106,8 @@ def build(
         "classes": class_counts(graph),
         "facts_files": facts.files,
         "inputs_sha256": release.inputs_sha256,
+        # an installed copy has no git history to date its inputs by: serve reads the date from here
+        "issued": None if release.issued is None else str(release.issued),
         "outputs": {
             p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(result.outputs)
         },

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import click
 
 from . import analytics
-from .build import build, build_graph, class_counts, release_of
+from .build import build, build_graph, class_counts
 from .catalogue import load_catalogue, parse_query_file
 from .describe import DEFAULT_BASE_URL
 from .errors import DataError
@@ -23,7 +23,7 @@ from .results import ROW_FORMATS, format_rows
 from .store import STORES, open_store
 from .views import load_views, write_views
 from .web.site import Settings
-from .workspace import Paths, load_graphs
+from .workspace import Paths, load_graphs, resolve_paths, served_release
 
 CONNECTIONS = 256  # open connections and requests at once; uvicorn answers more with 503
 
@@ -59,15 +59,21 @@ class Command(click.Group):
             sys.exit(1)
 
 
+# Folders default to the checkout's when run inside one, else to the copy this installation carries (workspace).
+INSTALLED = "else the installed copy"
+
+
+def folder_option(name: str, folder: str, help: str, dest: str | None = None):
+    return click.option(name, *([dest] if dest else []), type=click.Path(path_type=Path), default=None,
+                        show_default=f"./{folder} in a checkout, {INSTALLED}", help=help)
+
+
 def path_options(function):
     for option in reversed(
         [
-            click.option("--data", type=click.Path(path_type=Path), default="graph_data", show_default=True,
-                         help="Folder of curated facts (sources.yaml, vocab/, facts/)."),
-            click.option("--ontology", type=click.Path(path_type=Path), default="ontology", show_default=True,
-                         help="Folder holding yuetang.ttl and shapes.ttl."),
-            click.option("--out", type=click.Path(path_type=Path), default="dist", show_default=True,
-                         help="Build output folder."),
+            folder_option("--data", "graph_data", "Folder of curated facts (sources.yaml, vocab/, facts/)."),
+            folder_option("--ontology", "ontology", "Folder holding yuetang.ttl and shapes.ttl."),
+            folder_option("--out", "dist", "Build output folder."),
         ]
     ):
         function = option(function)
@@ -81,8 +87,17 @@ def positive_seconds(ctx, param, value: float) -> float:
     return value
 
 
-def paths_from(data: Path, ontology: Path, out: Path, queries: Path = Path("queries")) -> Paths:
-    return Paths(data=data, ontology=ontology, out=out, queries=queries)
+def queries_option(function):
+    return folder_option("--queries", "queries", "Folder of .rq files.", "queries_dir")(function)
+
+
+def viz_option(function):
+    return folder_option("--viz", "viz", "Folder holding views.yaml and charts.yaml.", "viz_dir")(function)
+
+
+def paths_from(data: Path | None, ontology: Path | None, out: Path | None, queries: Path | None = None,
+               viz: Path | None = None) -> Paths:
+    return resolve_paths(data=data, ontology=ontology, out=out, queries=queries, viz=viz)
 
 
 @click.group(cls=Command)
@@ -96,9 +111,12 @@ def main():
               help="Where the app serves the graph: the dataset description's links to /sparql and /downloads/.")
 @path_options
 def build_command(base_url, data, ontology, out):
-    """Build the graph from the curated facts, validate it with SHACL and write it to --out: data and ontology in
-    every RDF format, the JSON-LD context, the VoID + DCAT description (void.ttl) and the ontology's HTML page."""
-    result = build(data, ontology, out, progress=progress, base_url=base_url)
+    """Build the graph from the curated facts, validate it with SHACL and write it to --out (./dist wherever it
+    runs): data and ontology in every RDF format, the JSON-LD context, the VoID + DCAT description (void.ttl) and
+    the ontology's HTML page."""
+    paths = paths_from(data, ontology, out or Path("dist"))
+    out = paths.out
+    result = build(paths.data, paths.ontology, out, progress=progress, base_url=base_url)
     for cls, count in result.report["classes"].items():
         progress(f"  {cls:24} {count}")
     progress(f"built {result.report['triples']} triples into {out}")
@@ -127,7 +145,8 @@ def export_command(fmt, what, output, data, ontology, out):
 @path_options
 def validate_command(data, ontology, out):
     """Check the curated facts (quotes, ids, SHACL) without writing anything."""
-    _, graph, _ = build_graph(data, ontology)
+    paths = paths_from(data, ontology, out)
+    _, graph, _ = build_graph(paths.data, paths.ontology)
     progress(f"valid: {len(graph)} triples, every quote found, SHACL conforms")
 
 
@@ -178,28 +197,27 @@ def path_command(source, target, limit, fmt, data, ontology, out):
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
               help="Folder to write the HTML files into [default: OUT/viz].")
 @click.option("--entity", help="The entity an ego view is drawn around: a name (zh, en, pinyin) or an id.")
-@click.option("--viz", "viz_dir", type=click.Path(path_type=Path), default="viz", show_default=True,
-              help="Folder holding views.yaml.")
+@viz_option
 @path_options
 def viz_command(view, output, entity, viz_dir, data, ontology, out):
     """Write the interactive views of viz/views.yaml as self-contained HTML files that work offline.
 
     VIEW names one view (default: every view that needs no --entity); `viz ego --entity 七星村` draws the
     neighbourhood of one entity. An index.html links every view file of the folder."""
-    graph, onto = load_graphs(paths_from(data, ontology, out), progress)
-    written = write_views(to_networkx(graph, onto), load_views(viz_dir), output or out / "viz",
+    paths = paths_from(data, ontology, out, viz=viz_dir)
+    graph, onto = load_graphs(paths, progress)
+    written = write_views(to_networkx(graph, onto), load_views(paths.viz), output or (out or Path("dist")) / "viz",
                           [view] if view else None, entity)
     for path in written:
         progress(f"wrote {path}")
 
 
 @main.command("queries")
-@click.option("--queries", "queries_dir", type=click.Path(path_type=Path), default="queries", show_default=True,
-              help="Folder of .rq files.")
+@queries_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def queries_command(queries_dir, fmt):
     """List the query catalogue: name, parameters and title."""
-    catalogue = load_catalogue(queries_dir)
+    catalogue = load_catalogue(resolve_paths(queries=queries_dir).queries)
     if fmt == "json":
         listing = [
             {"name": q.name, "title_zh": q.title_zh, "title_en": q.title_en, "description": q.description,
@@ -223,7 +241,7 @@ def queries_command(queries_dir, fmt):
 @click.option("--format", "fmt", type=click.Choice(ROW_FORMATS), default="table", show_default=True)
 @click.option("--store", type=click.Choice(sorted(STORES)), default="oxigraph", show_default=True,
               help="Embedded store to answer with.")
-@click.option("--queries", "queries_dir", type=click.Path(path_type=Path), default="queries", show_default=True)
+@queries_option
 @click.option("--endpoint", metavar="URL",
               help="Run on this remote SPARQL 1.1 endpoint (e.g. http://127.0.0.1:7878/query) instead of --store.")
 @click.option("--graph", metavar="IRI", help="With --endpoint: query this named graph as the default graph.")
@@ -250,7 +268,7 @@ def query_command(name_or_file, expression, params, fmt, store, queries_dir, end
             if path.suffix == ".rq" and path.exists():
                 query = parse_query_file(path)
             else:
-                catalogue = load_catalogue(queries_dir)
+                catalogue = load_catalogue(resolve_paths(queries=queries_dir).queries)
                 if name_or_file not in catalogue:
                     raise DataError(f"no query named {name_or_file!r}; see yuetang-kg queries", "query")
                 query = catalogue[name_or_file]
@@ -313,12 +331,13 @@ def base_url_option(ctx, param, value):
               help="Proxies whose X-Forwarded-For names the client (comma-separated), for the per-client share.")
 @click.option("--store", type=click.Choice(sorted(STORES)), default="oxigraph", show_default=True,
               help="Embedded store to answer with.")
-@click.option("--queries", "queries_dir", type=click.Path(path_type=Path), default="queries", show_default=True)
+@queries_option
+@viz_option
 @path_options
 def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, queue, queue_wait, per_client,
                   client_timeout,
                   no_sandbox,
-                  forwarded_allow_ips, store, queries_dir, data, ontology, out):
+                  forwarded_allow_ips, store, queries_dir, viz_dir, data, ontology, out):
     """Serve the SPARQL endpoint (/sparql), the query catalogue (/queries, /query), the explorer and the
     downloads (/downloads/, /ontology). See the README's Deploying section for what it guarantees."""
     import uvicorn
@@ -332,15 +351,17 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
         socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError) as error:
         raise DataError(f"cannot listen on {host!r}: {error}", "--host") from None
-    graph, onto = load_graphs(paths_from(data, ontology, out, queries_dir), progress)
+    paths = paths_from(data, ontology, out, queries_dir, viz_dir)
+    graph, onto = load_graphs(paths, progress)
     settings = Settings(timeout_s=timeout, max_rows=max_rows, workers=workers, memory_mb=memory_mb, queue=queue,
                         queue_wait_s=queue_wait,
                         per_client=per_client, sandbox=not no_sandbox,
                         client_timeout_s=client_timeout)
     shown = f"[{host}]" if ":" in host else host
     base_url = base_url or f"http://{shown}:{port}/"
-    release = release_of(data, ontology, base_url)  # for /downloads/void.ttl and the service description
-    site = Site(graph, onto, load_catalogue(queries_dir), settings=settings, store_kind=store, release=release)
+    release = served_release(paths, base_url)  # for /downloads/void.ttl and the service description
+    site = Site(graph, onto, load_catalogue(paths.queries), settings=settings, store_kind=store, release=release,
+                viz=paths.viz)
     try:
         site.workers.start()
     except WorkerFailed as error:

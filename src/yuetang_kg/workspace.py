@@ -1,35 +1,67 @@
 """Where a project's inputs and outputs live, and loading the built graph (or building it when absent).
 
+Run inside a checkout (a folder holding ``graph_data/``), the folders are the checkout's, as editors work on
+them; anywhere else, they are the ones this installation carries (``bundle.installed_root``: the wheel's copy,
+with its graph already built). Folders named on the command line always win.
+
 What is loaded is checked against the build report that ``build`` writes last: every output file must have the
 hash recorded there (a file cut short, emptied or replaced after the build is refused), the graph must hold the
 recorded number of triples, and the inputs must still hash to what they did at build time (facts edited since
 the build are refused), so that nothing partial or stale is ever served as if whole and current.
 """
 
-import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from rdflib import Graph
+from rdflib import XSD, Graph, Literal
 
-from .build import REPORT_NAME, build_graph, inputs_hash
+from .build import build_graph, release_of
+from .bundle import FOLDERS, REPORT_NAME, file_sha256, inputs_hash, installed_root
+from .describe import Release
 from .errors import DataError
 from .ontology import load_ontology
 
 
 @dataclass(frozen=True)
 class Paths:
-    """The folders of a checkout: curated data, ontology, query catalogue and build output."""
+    """The folders of a checkout: curated data, ontology, query catalogue, view definitions and build output."""
 
-    data: Path = Path("graph_data")
-    ontology: Path = Path("ontology")
-    queries: Path = Path("queries")
-    out: Path = Path("dist")
+    data: Path = Path(FOLDERS["data"])
+    ontology: Path = Path(FOLDERS["ontology"])
+    queries: Path = Path(FOLDERS["queries"])
+    out: Path = Path(FOLDERS["out"])
+    viz: Path = Path(FOLDERS["viz"])
 
     @property
     def built_graph(self) -> Path:
         return self.out / "yuetang.nt"
+
+
+def default_paths(here: Path = Path()) -> Paths:
+    """The folders a command uses when none is named: the checkout's when ``here`` is one, else this
+    installation's (see the module's docstring), else the checkout's names (which then say what is missing)."""
+    root = here if (here / FOLDERS["data"]).is_dir() else installed_root() or here
+    return Paths(**{role: root / name for role, name in FOLDERS.items()})
+
+
+def resolve_paths(**given: Path | None) -> Paths:
+    """``default_paths`` with the folders given (not None) put in their place: ``resolve_paths(data=…)``."""
+    unknown = set(given) - {f.name for f in fields(Paths)}
+    if unknown:
+        raise TypeError(f"no folder role {', '.join(sorted(unknown))}; roles: {', '.join(FOLDERS)}")
+    return replace(default_paths(), **{role: Path(path) for role, path in given.items() if path is not None})
+
+
+def served_release(paths: Paths, base_url: str) -> Release:
+    """What the dataset description says about the graph being served: its inputs' hash, and the date its build
+    recorded (an installed copy has no git history to date the inputs by), else the inputs' own date."""
+    release = release_of(paths.data, paths.ontology, base_url)
+    try:
+        issued = json.loads((paths.out / REPORT_NAME).read_text(encoding="utf-8")).get("issued")
+    except (OSError, ValueError, AttributeError):
+        return release  # no build (served from memory), or one that check_build refuses anyway
+    return replace(release, issued=Literal(issued, datatype=XSD.date)) if issued else release
 
 
 def load_graphs(paths: Paths, progress=lambda message: None) -> tuple[Graph, Graph]:
@@ -69,7 +101,7 @@ def check_build(paths: Paths) -> dict:
         path = paths.out / name
         if not path.is_file():
             raise DataError(f"missing, though the build wrote it; {fix}", str(path))
-        if _sha256(path) != expected:
+        if file_sha256(path) != expected:
             raise DataError(f"differs from what the build wrote (cut short or changed since); {fix}", str(path))
     inputs_here = paths.data.is_dir() and paths.ontology.is_dir()
     if inputs_here and inputs_hash(paths.data, paths.ontology) != report.get("inputs_sha256"):
@@ -77,10 +109,3 @@ def check_build(paths: Paths) -> dict:
                         f"since the build); {fix}", str(paths.out))
     return {**report, "triples": triples}
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

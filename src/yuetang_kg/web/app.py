@@ -6,11 +6,11 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 
-from . import catalogue_pages, downloads, explorer, sparql
+from . import catalogue_pages, downloads, explorer, reconcile, sparql
 from .headers import SecurityHeaders
 from .site import Site
 
-PARTS = (sparql, catalogue_pages, explorer, downloads)
+PARTS = (sparql, catalogue_pages, explorer, downloads, reconcile)
 
 
 def create_app(site: Site) -> Starlette:

@@ -3,8 +3,9 @@
 Every HTML page runs only the site's own script files (no inline script, no ``eval``), may not be framed by
 another site, and no answer may be sniffed into another type. A page that needs another policy sets its own
 ``Content-Security-Policy`` (the pyvis views allow their inline scripts by hash, never ``'unsafe-inline'``);
-``frame-ancestors`` is added to it when missing. Answers that are not HTML get a policy that runs nothing, in
-case a browser is led to open one as a document.
+``frame-ancestors`` is added to it when missing, and only a page whose own policy allows framing (the
+reconciliation preview, which OpenRefine shows in a frame) goes without ``X-Frame-Options: DENY``. Answers that
+are not HTML get a policy that runs nothing, in case a browser is led to open one as a document.
 """
 
 from starlette.datastructures import MutableHeaders
@@ -46,9 +47,13 @@ class SecurityHeaders:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in ALWAYS.items():
-                    headers.setdefault(name, value)
                 own = headers.get("content-security-policy")
+                # A page whose own policy lets others frame it (the reconciliation preview) must not be denied
+                # by the older header, which browsers would otherwise obey alongside it.
+                frameable = own is not None and "frame-ancestors 'none'" not in with_frame_ancestors(own)
+                for name, value in ALWAYS.items():
+                    if not (frameable and name == "X-Frame-Options"):
+                        headers.setdefault(name, value)
                 if own is not None:
                     headers["Content-Security-Policy"] = with_frame_ancestors(own)
                 elif headers.get("content-type", "").startswith("text/html"):
