@@ -119,23 +119,3 @@ def test_report_counts_classes(built):
     assert built.report["classes"]["Village"] == 5
     assert built.report["triples"] == len(built.graph)
     assert Literal("七星村", lang="zh") in set(built.graph.objects(None, RDFS.label))
-
-
-@pytest.mark.parametrize(
-    "old, new, message",
-    [
-        ("status: former, open_list: true}", "status: past, open_list: true}", "unknown status 'past'; valid: former"),
-        ("scope: world,", "scope: galaxy,", "unknown scope 'galaxy'; valid: world, country, province, city"),
-        ("open_list: true}", "open_list: yes please}", "open_list is true or false"),
-    ],
-)
-def test_bad_qualification_is_refused_naming_file_and_line(data_copy, repo_paths, tmp_path, old, new, message):
-    _edit(data_copy / "facts" / "02-industry.yaml", old, new)
-    with pytest.raises(DataError, match=r"02-industry\.yaml:\d+: " + re.escape(message)):
-        build(data_copy, repo_paths.ontology, tmp_path)
-
-
-def test_a_status_needs_a_fact_to_qualify(data_copy, repo_paths, tmp_path):
-    _edit(data_copy / "facts" / "00-core.yaml", "    pinyin: Zhōngguó\n", "    pinyin: Zhōngguó\n    status: former\n")
-    with pytest.raises(DataError, match=r"00-core\.yaml:\d+: status qualifies in: or partOf:"):
-        build(data_copy, repo_paths.ontology, tmp_path)

@@ -1,6 +1,6 @@
 """The query catalogue on the web: ``/queries`` (the list, with a ``.json`` twin), ``/queries/<name>`` (the
 answer as an HTML table, with ``.json``, ``.csv`` and, for graphs, ``.ttl`` twins; parameters as URL
-parameters, bound by the store, never spliced) and ``/query``, the YASGUI editor with one tab per catalogue
+parameters, bound as validated RDF terms, never spliced raw) and ``/query``, the YASGUI editor with one tab per catalogue
 query, run against our own ``/sparql``.
 
 YASGUI comes from the npm package ``@zazuko/yasgui`` that ``make vendor`` installs into ``static/vendor/``; it is
