@@ -57,6 +57,7 @@ class BuildWithDataset(build_py):
                 shutil.copytree(ROOT / folder, target / folder)
         (target / bundle.FOLDERS["out"]).mkdir(parents=True)
         for name in bundle.build_files(report):
+            (target / bundle.FOLDERS["out"] / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(out / name, target / bundle.FOLDERS["out"] / name)
 
 

@@ -191,13 +191,18 @@ def test_query_errors(cli_paths, args, fragments):
     fails_cleanly(invoke(*args, *QUERIES, *cli_paths), *fragments)
 
 
-def test_a_file_with_an_unprojected_parameter_is_refused(cli_paths, tmp_path):
-    path = tmp_path / "bad.rq"
+def test_a_parameter_is_bound_even_when_not_selected(cli_paths, tmp_path):
+    """Parameters are bound by a VALUES block that the engine plans with, so the SELECT need not name them."""
+    path = tmp_path / "villages.rq"
     path.write_text(
-        "#+ param: x iri https://example.org/x the object\nSELECT ?s WHERE { ?s ?p ?x } ORDER BY ?s\n",
+        "#+ param: x iri https://w3id.org/yuetang-kg/ontology#Village the class\n"
+        "SELECT ?s WHERE { ?s a ?x } ORDER BY ?s\n",
         encoding="utf-8",
     )
-    fails_cleanly(invoke("query", path, *cli_paths), "cannot run the query", "?x")
+    result = invoke("query", path, "--format", "csv", *cli_paths)
+    assert result.exit_code == 0, result.output
+    rows = result.output.splitlines()[1:]
+    assert len(rows) == 5 and all("/id/place/" in row and row.endswith("-cun") for row in rows), rows
 
 
 def test_a_missing_data_folder_is_named(tmp_path):

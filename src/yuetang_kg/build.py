@@ -27,6 +27,7 @@ from .namespaces import YKG
 from .observations import map_derived, map_observations, map_units, map_variables
 from .ontology import load_ontology, load_shapes, terms_of
 from .publication import Publication
+from .store import STORE_DIR, write_store
 from .validate import validate_graph
 
 
@@ -101,6 +102,10 @@ def build(
     out = Path(out)
     release = release_of(graph_data, ontology_dir, base_url)
     result.outputs += Publication(graph, ontology, release).write(out, progress)
+    # The store is a cache for queries, made from the same graphs: not a published file, and not byte-identical
+    # between builds (RocksDB names its files itself), so it is recorded by its triple count, not by a hash.
+    stored = write_store(out / STORE_DIR, graph, ontology)
+    progress(f"loaded {stored} triples into the query store {out / STORE_DIR}")
     result.report = {
         "triples": len(graph),
         "classes": class_counts(graph),
@@ -108,6 +113,11 @@ def build(
         "inputs_sha256": release.inputs_sha256,
         # an installed copy has no git history to date its inputs by: serve reads the date from here
         "issued": None if release.issued is None else str(release.issued),
+        "store": {
+            "folder": STORE_DIR,
+            "triples": stored,
+            "files": sorted(p.relative_to(out).as_posix() for p in (out / STORE_DIR).rglob("*") if p.is_file()),
+        },
         "outputs": {
             p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(result.outputs)
         },

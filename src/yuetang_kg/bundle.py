@@ -40,12 +40,13 @@ def file_sha256(path: Path) -> str:
 
 
 def build_files(report: dict) -> list[str]:
-    """The build files that belong to the bundle, by name: every file the report lists, and the report itself.
+    """The build files that belong to the bundle, by path inside the build folder: every file the report lists
+    (the on-disk query store's among them), and the report itself.
 
-    >>> build_files({"outputs": {"yuetang.nt": "…", "void.ttl": "…"}})
-    ['build-report.json', 'void.ttl', 'yuetang.nt']
+    >>> build_files({"outputs": {"yuetang.nt": "…", "void.ttl": "…"}, "store": {"files": ["store/CURRENT"]}})
+    ['build-report.json', 'store/CURRENT', 'void.ttl', 'yuetang.nt']
     """
-    return sorted([*report["outputs"], REPORT_NAME])
+    return sorted([*report["outputs"], *report.get("store", {}).get("files", []), REPORT_NAME])
 
 
 def installed_root() -> Path | None:

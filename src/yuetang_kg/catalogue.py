@@ -3,7 +3,7 @@
 Header keys: ``title`` (``中文 | English``), ``description``, ``tags`` (comma-separated), ``view`` (table, graph,
 chart or timeline: how the web pages draw its answer first), and one ``param`` line per parameter: ``#+ param: NAME KIND DEFAULT  description`` where KIND is
 ``iri``, ``string``, ``zh`` (a @zh literal) or ``integer``. A parameter is the query variable ``?NAME``; its
-value is bound by the store, never spliced into the text.
+value is validated for its kind and bound as an RDF term (``sparql_text.bind_values``), never spliced raw.
 """
 
 import re

@@ -20,10 +20,10 @@ from .formats import FORMATS
 from .project import to_networkx
 from .remote import RemoteStore, upload
 from .results import ROW_FORMATS, format_rows
-from .store import STORES, open_store
+from .store import STORES, OxigraphStore, open_store
 from .views import load_views, write_views
 from .web.site import Settings
-from .workspace import Paths, load_graphs, resolve_paths, served_release
+from .workspace import Paths, built_store, load_graphs, resolve_paths, served_release
 
 CONNECTIONS = 256  # open connections and requests at once; uvicorn answers more with 503
 
@@ -278,8 +278,13 @@ def query_command(name_or_file, expression, params, fmt, store, queries_dir, end
     if endpoint:
         result = RemoteStore(endpoint, graph, timeout).query(text, bindings)
     else:
-        data_graph, onto = load_graphs(paths_from(data, ontology, out, queries_dir), progress)
-        result = open_store(store, data_graph, onto).query(text, bindings)
+        paths = paths_from(data, ontology, out, queries_dir)
+        on_disk = built_store(paths) if store == "oxigraph" else None
+        if on_disk is not None:  # opened in milliseconds, whatever the size of the graph
+            result = OxigraphStore.read_only(on_disk).query(text, bindings)
+        else:
+            data_graph, onto = load_graphs(paths, progress)
+            result = open_store(store, data_graph, onto).query(text, bindings)
     if result.kind == "CONSTRUCT":
         click.echo(result.graph.serialize(format="turtle"), nl=False)
     else:
@@ -361,7 +366,7 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
     base_url = base_url or f"http://{shown}:{port}/"
     release = served_release(paths, base_url)  # for /downloads/void.ttl and the service description
     site = Site(graph, onto, load_catalogue(paths.queries), settings=settings, store_kind=store, release=release,
-                viz=paths.viz)
+                viz=paths.viz, store_path=built_store(paths))
     try:
         site.workers.start()
     except WorkerFailed as error:

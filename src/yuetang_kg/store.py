@@ -1,15 +1,22 @@
-"""Stores that answer SPARQL over the graph: the embedded Oxigraph store (pyoxigraph), rdflib's in-memory
-store, each loaded with the data and the ontology in the default graph. Results come back as rdflib terms.
+"""Stores that answer SPARQL over the graph: the embedded Oxigraph store (pyoxigraph), in memory or opened
+read-only from the on-disk store that ``build`` writes (``write_store``), and rdflib's in-memory store, each
+holding the data and the ontology in the default graph. Results come back as rdflib terms.
 """
 
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from .errors import DataError
+from .sparql_text import bind_values
+
+STORE_DIR = "store"  # the on-disk store's folder inside a build output
 
 
 @dataclass
@@ -68,7 +75,7 @@ def capped(items, max_rows: int | None) -> tuple[list, bool]:
 
 
 class OxigraphStore:
-    """The embedded default: pyoxigraph in memory."""
+    """The embedded default: pyoxigraph, in memory (from graphs) or on disk, read-only (``read_only``)."""
 
     name = "oxigraph"
 
@@ -78,14 +85,25 @@ class OxigraphStore:
             data = graph.serialize(format="nt", encoding="utf-8")
             self.store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
 
+    @classmethod
+    def read_only(cls, path: Path) -> "OxigraphStore":
+        """The on-disk store at ``path``, opened read-only: any number of processes may open it at once, and the
+        operating system's page cache holds one copy of it for all of them."""
+        opened = cls()
+        try:
+            opened.store = ox.Store.read_only(str(path))
+        except OSError as error:
+            raise DataError(f"cannot open the store: {error}; run yuetang-kg build", str(path)) from None
+        return opened
+
     def __len__(self) -> int:
         return len(self.store)
 
     def query(self, sparql: str, bindings: dict[str, Node] | None = None, max_rows: int | None = None) -> Result:
-        """Run a query; with ``max_rows``, stop reading after that many rows (or triples) and flag ``truncated``."""
-        substitutions = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
+        """Run a query; with ``max_rows``, stop reading after that many rows (or triples) and flag ``truncated``.
+        Parameters are bound by a VALUES block (``sparql_text.bind_values``), which the planner sees."""
         try:
-            answer = self.store.query(sparql, substitutions=substitutions or None)
+            answer = self.store.query(bind_values(sparql, bindings or {}))
         except SyntaxError as error:
             raise DataError(f"invalid SPARQL: {error}", "query") from None
         except RuntimeError as error:  # e.g. a parameter whose variable the SELECT clause does not name
@@ -143,3 +161,28 @@ def open_store(kind: str, *graphs: Graph):
         return STORES[kind](*graphs)
     except KeyError:
         raise DataError(f"unknown store {kind!r}; valid: {', '.join(STORES)}", "--store") from None
+
+
+def write_store(path: Path, *graphs: Graph) -> int:
+    """Bulk-load ``graphs`` into a new on-disk Oxigraph store at ``path``, which replaces any store there only once
+    it is whole; the number of triples loaded."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    try:
+        store = ox.Store(str(building))
+        for graph in graphs:
+            store.bulk_load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+        store.optimize()
+        count = len(store)
+        del store  # closes the database before it moves
+        retired = path.with_name(f".{path.name}.old")
+        if path.exists():
+            shutil.rmtree(retired, ignore_errors=True)
+            path.rename(retired)
+        building.rename(path)
+        shutil.rmtree(retired, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return count

@@ -103,9 +103,20 @@ def check_build(paths: Paths) -> dict:
             raise DataError(f"missing, though the build wrote it; {fix}", str(path))
         if file_sha256(path) != expected:
             raise DataError(f"differs from what the build wrote (cut short or changed since); {fix}", str(path))
+    store = report.get("store")
+    if store is not None and not (paths.out / store["folder"]).is_dir():
+        raise DataError(f"missing, though the build wrote it; {fix}", str(paths.out / store["folder"]))
     inputs_here = paths.data.is_dir() and paths.ontology.is_dir()
     if inputs_here and inputs_hash(paths.data, paths.ontology) != report.get("inputs_sha256"):
         raise DataError(f"built from other inputs than {paths.data} and {paths.ontology} hold now (edited "
                         f"since the build); {fix}", str(paths.out))
     return {**report, "triples": triples}
 
+
+
+def built_store(paths: Paths) -> Path | None:
+    """The on-disk query store of a checked build, or None when there is none (a graph built in memory)."""
+    if not (paths.out / REPORT_NAME).exists():
+        return None
+    store = check_build(paths).get("store")
+    return None if store is None else paths.out / store["folder"]

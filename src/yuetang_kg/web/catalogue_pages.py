@@ -1,7 +1,7 @@
 """The query catalogue on the web: ``/queries`` (the list, with a ``.json`` twin), ``/queries/<name>`` (the
 answer as an HTML table and in the view the query declares, graph, chart or timeline, drawn by results.js;
-with ``.json``, ``.csv`` and, for graphs, ``.ttl`` twins; parameters as URL parameters, bound by the store,
-never spliced) and ``/query``, the YASGUI editor with one tab per catalogue query, run against our own
+with ``.json``, ``.csv`` and, for graphs, ``.ttl`` twins; parameters as URL parameters, bound as validated RDF
+terms, never spliced raw) and ``/query``, the YASGUI editor with one tab per catalogue query, run against our own
 ``/sparql``, with the same views as YASR plugins, completion from our graph and shareable links (editor.js).
 
 YASGUI comes from the npm package ``@zazuko/yasgui`` that ``make vendor`` installs into ``static/vendor/``; it is

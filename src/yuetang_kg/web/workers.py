@@ -1,9 +1,11 @@
 """Queries run in worker processes, so that a timeout really stops the work and a query's memory is bounded.
 
 An engine busy in native code cannot be interrupted from Python, and Oxigraph's own timeout is soft (see
-reference/engines.md): a query past its time only ends when its process is killed. So each worker process holds
-its own copy of the store; a query that overruns is answered with ``QueryTimeout`` at once, its worker killed and
-replaced in the background, while the other workers keep answering. Before loading anything a worker cuts itself
+reference/engines.md): a query past its time only ends when its process is killed. So queries run in worker
+processes, each opening the build's on-disk store read-only (one copy on disk and in the page cache, shared by
+all; a graph built in memory is sent to each worker instead); a query that overruns is answered with
+``QueryTimeout`` at once, its worker killed and replaced in the background, while the other workers keep
+answering. Before loading anything a worker cuts itself
 off from the network, bounds its address space and arranges to die with the server (``sandbox``); a query that
 needs more memory is answered with ``QueryTooBig`` and its worker replaced.
 
@@ -29,10 +31,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 from rdflib import Graph
 
 from ..errors import DataError
+from ..sparql_text import bind_values
 from . import answers, guard, negotiation, sandbox
 from .admission import Admission, Busy
 
@@ -86,15 +90,16 @@ class Limits:
 
 def answer(store, job: Job, checked: dict[str, guard.Checked]) -> Answer:
     """Check, negotiate, run and serialize one query on ``store``; ``checked`` remembers queries that passed."""
-    query = checked.get(job.text)
+    text = bind_values(job.text, job.bindings)  # bound first, so that the check judges what the engine runs
+    query = checked.get(text)
     if query is None:
-        query = guard.check_query(job.text)
+        query = guard.check_query(text)
         if len(checked) >= _CHECKED_QUERIES:
             checked.clear()
-        checked[job.text] = query
+        checked[text] = query
     form = query.form
     media_type = negotiation.choose(answers.offers(form), job.accept, job.formats, answers.format_names(form))
-    result = store.query(query.text, job.bindings, max_rows=job.max_rows)  # the checked text, nothing else
+    result = store.query(query.text, max_rows=job.max_rows)  # the checked text, nothing else
     return Answer(form, media_type, answers.write(result, media_type), result.truncated)
 
 
@@ -114,18 +119,21 @@ def _isolate(limits: Limits, parent: int) -> str:
 def serve(fd: int, parent: int) -> None:
     """A worker process's main loop: isolate itself, load the store it is sent, answer jobs until the socket
     closes."""
-    from ..store import open_store
+    from ..store import OxigraphStore, open_store
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal is the server's to handle
     connection = Connection(fd)
-    data, store_kind, limits = connection.recv()
+    source, store_kind, limits = connection.recv()
     try:
         how = _isolate(limits, parent)
-        store = open_store(store_kind, Graph().parse(data=data, format="nt"))
-    except (sandbox.Unavailable, MemoryError, OSError) as error:
+        if isinstance(source, str):  # the build's on-disk store: opened, not loaded
+            store = OxigraphStore.read_only(source)
+        else:
+            store = open_store(store_kind, Graph().parse(data=source, format="nt"))
+    except (sandbox.Unavailable, MemoryError, OSError, DataError) as error:
         connection.send(("failed", f"{type(error).__name__}: {error}"))
         return
-    del data
+    del source
     connection.send(("ready", how))
     checked: dict[str, guard.Checked] = {}
     while True:
@@ -146,7 +154,7 @@ def serve(fd: int, parent: int) -> None:
 
 
 class _Worker:
-    def __init__(self, data: bytes, store_kind: str, limits: Limits):
+    def __init__(self, source: bytes | str, store_kind: str, limits: Limits):
         ours, theirs = socket.socketpair()
         with theirs:
             self.process = subprocess.Popen(
@@ -154,7 +162,7 @@ class _Worker:
                 pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
             )
         self.connection = Connection(ours.detach())
-        self.connection.send((data, store_kind, limits))
+        self.connection.send((source, store_kind, limits))
 
     def wait_ready(self) -> str:
         """How the worker isolated itself, once it has loaded the store; WorkerFailed if it could not."""
@@ -189,16 +197,16 @@ class _Worker:
 class QueryWorkers:
     """A small pool of worker processes over one dataset, with fair admission; ``run`` is a coroutine."""
 
-    def __init__(self, graphs: tuple[Graph, ...], store_kind: str, size: int, limits: Limits,
+    def __init__(self, source: Path | tuple[Graph, ...], store_kind: str, size: int, limits: Limits,
                  queue_limit: int, per_client: int, queue_wait_s: float):
-        self.graphs = graphs
+        self.source = source  # an on-disk store every worker opens, or graphs each worker loads a copy of
         self.store_kind = store_kind
         self.size = size
         self.limits = limits
         self.admission = Admission(size, queue_limit, per_client)
         self.queue_wait_s = queue_wait_s
         self.isolation = ""  # how the workers isolated themselves, once started
-        self._data: bytes | None = None
+        self._data: bytes | str | None = None
         self._idle: list[_Worker] = []  # a worker is here exactly when its admission slot is free
         self._all: set[_Worker] = set()
         self._closed = False
@@ -213,7 +221,10 @@ class QueryWorkers:
         with self._start_lock:
             if self._data is not None:
                 return
-            self._data = b"".join(g.serialize(format="nt", encoding="utf-8") for g in self.graphs)
+            if isinstance(self.source, Path):
+                self._data = str(self.source)
+            else:
+                self._data = b"".join(g.serialize(format="nt", encoding="utf-8") for g in self.source)
             started = [self._spawner.submit(self._spawn).result() for _ in range(self.size)]
             try:
                 self.isolation = "; ".join(sorted({worker.wait_ready() for worker in started}))
