@@ -56,7 +56,7 @@ class BuildWithDataset(build_py):
             if role != "out":
                 shutil.copytree(ROOT / folder, target / folder)
         (target / bundle.FOLDERS["out"]).mkdir(parents=True)
-        for name in bundle.build_files(report):
+        for name in bundle.build_files(report, out):
             (target / bundle.FOLDERS["out"] / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(out / name, target / bundle.FOLDERS["out"] / name)
 

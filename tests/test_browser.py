@@ -315,7 +315,10 @@ def test_every_catalogue_query_is_drawn_in_its_declared_view(browser, site_url, 
             assert page.goto(f"{site_url}/queries/{name}").status == 200, name
             wait_for(page, "window.yuetangResults && window.yuetangResults.ready", 30)
             assert page.evaluate("() => window.yuetangResults.view") == view, name
-            assert DRAWN[view](page), (name, view)
+            if "audit" in catalogue[name].tags:  # an audit must find nothing: its table is the header alone
+                assert page.locator("#results tr").count() == 1, name
+            else:
+                assert DRAWN[view](page), (name, view)
             assert record == {"errors": [], "outside": []}, name
 
 

@@ -113,11 +113,7 @@ def build(
         "inputs_sha256": release.inputs_sha256,
         # an installed copy has no git history to date its inputs by: serve reads the date from here
         "issued": None if release.issued is None else str(release.issued),
-        "store": {
-            "folder": STORE_DIR,
-            "triples": stored,
-            "files": sorted(p.relative_to(out).as_posix() for p in (out / STORE_DIR).rglob("*") if p.is_file()),
-        },
+        "store": {"folder": STORE_DIR, "triples": stored},
         "outputs": {
             p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(result.outputs)
         },

@@ -39,14 +39,19 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def build_files(report: dict) -> list[str]:
-    """The build files that belong to the bundle, by path inside the build folder: every file the report lists
-    (the on-disk query store's among them), and the report itself.
+def build_files(report: dict, out: Path | None = None) -> list[str]:
+    """The build files that belong to the bundle, by path inside the build folder ``out``: every file the report
+    lists, the report itself, and the files of the on-disk query store (which RocksDB names itself, so they are
+    read from ``out`` rather than the report).
 
-    >>> build_files({"outputs": {"yuetang.nt": "…", "void.ttl": "…"}, "store": {"files": ["store/CURRENT"]}})
-    ['build-report.json', 'store/CURRENT', 'void.ttl', 'yuetang.nt']
+    >>> build_files({"outputs": {"yuetang.nt": "…", "void.ttl": "…"}})
+    ['build-report.json', 'void.ttl', 'yuetang.nt']
     """
-    return sorted([*report["outputs"], *report.get("store", {}).get("files", []), REPORT_NAME])
+    store = []
+    if out is not None and "store" in report:
+        folder = Path(out) / report["store"]["folder"]
+        store = [p.relative_to(out).as_posix() for p in folder.rglob("*") if p.is_file()]
+    return sorted([*report["outputs"], *store, REPORT_NAME])
 
 
 def installed_root() -> Path | None:

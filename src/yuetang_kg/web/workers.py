@@ -259,18 +259,23 @@ class QueryWorkers:
         try:
             reply = worker.ask(job, deadline)
         except BaseException:
-            worker.kill()
-            self._all.discard(worker)
-            self._spawner.submit(self._replace, client)
+            self._retire(worker, client)
             raise
         if reply[0] == "error" and reply[1] in ("QueryTooBig", "WorkerFailed"):
-            worker.kill()
-            self._all.discard(worker)
-            self._spawner.submit(self._replace, client)
+            self._retire(worker, client)
         else:
             self._idle.append(worker)
             self.admission.release(client)
         return reply
+
+    def _retire(self, worker: _Worker, client: str) -> None:
+        """Kill a worker whose state is unknown and have it replaced, unless the pool has closed."""
+        worker.kill()
+        self._all.discard(worker)
+        try:
+            self._spawner.submit(self._replace, client)
+        except RuntimeError:  # the pool closed meanwhile: nothing to replace
+            pass
 
     async def run(self, job: Job, timeout_s: float, client: str) -> Answer:
         """Answer ``job`` within ``timeout_s`` seconds, the wait for a worker included.
