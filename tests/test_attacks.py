@@ -59,6 +59,17 @@ def test_a_sandboxed_worker_cannot_connect_even_when_asked_directly(listener):
     assert listener.connections == before
 
 
+def test_workers_say_how_they_are_isolated(built, catalogue):
+    """The sandbox is on by default; --no-sandbox (for platforms without namespaces) says so instead of hiding it."""
+    for sandboxed, expected in ((True, "network namespace"), (False, "no network sandbox")):
+        site = Site(built.graph, built.ontology, catalogue, Settings(workers=1, sandbox=sandboxed))
+        try:
+            site.workers.start()
+            assert expected in site.workers.isolation and "address space ≤ 1024 MiB" in site.workers.isolation
+        finally:
+            site.workers.close()
+
+
 @pytest.fixture(scope="module")
 def app_client(built, catalogue):
     site = Site(built.graph, built.ontology, catalogue, Settings(timeout_s=5, workers=2, memory_mb=512, queue=4,
