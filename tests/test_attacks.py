@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 from conftest import free_port, stop, wait_for_http
@@ -97,6 +98,21 @@ def test_a_query_over_the_memory_limit_is_stopped_with_503(app_client, query):
     assert time.monotonic() - started < 5 + 1
     # The worker was replaced: the endpoint answers again.
     assert _eventually(lambda: app_client.get("/sparql", params={"query": "ASK {}"}).status_code == 200)
+
+
+def test_a_worker_killed_mid_query_is_replaced_and_named_nowhere(built, catalogue):
+    """kill -9 of a worker while it answers: the client gets a generic 500, and a fresh worker takes its place."""
+    site = Site(built.graph, built.ontology, catalogue, Settings(timeout_s=20, workers=1))
+    with TestClient(create_app(site)) as client, concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(client.get, "/sparql", params={"query": CROSS})
+        time.sleep(1)
+        workers = [pid for pid in _children(os.getpid())
+                   if "yuetang_kg.web.workers" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")]
+        assert len(workers) == 1
+        os.kill(workers[0], signal.SIGKILL)
+        answer = pending.result(30)
+        assert answer.status_code == 500 and answer.text == "the query failed inside the engine\n"
+        assert _eventually(lambda: client.get("/sparql", params={"query": "ASK {}"}).status_code == 200)
 
 
 def test_5xx_and_4xx_bodies_name_no_internals(app_client):
