@@ -103,13 +103,13 @@ def test_a_query_over_the_memory_limit_is_stopped_with_503(app_client, query):
 def test_a_worker_killed_mid_query_is_replaced_and_named_nowhere(built, catalogue):
     """kill -9 of a worker while it answers: the client gets a generic 500, and a fresh worker takes its place."""
     site = Site(built.graph, built.ontology, catalogue, Settings(timeout_s=20, workers=1))
+    others = set(_query_workers())  # those of other tests' apps still open in this process
     with TestClient(create_app(site)) as client, concurrent.futures.ThreadPoolExecutor(1) as pool:
         pending = pool.submit(client.get, "/sparql", params={"query": CROSS})
         time.sleep(1)
-        workers = [pid for pid in _children(os.getpid())
-                   if "yuetang_kg.web.workers" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")]
+        workers = set(_query_workers()) - others
         assert len(workers) == 1
-        os.kill(workers[0], signal.SIGKILL)
+        os.kill(workers.pop(), signal.SIGKILL)
         answer = pending.result(30)
         assert answer.status_code == 500 and answer.text == "the query failed inside the engine\n"
         assert _eventually(lambda: client.get("/sparql", params={"query": "ASK {}"}).status_code == 200)
@@ -253,6 +253,12 @@ def test_a_broken_or_stale_build_is_refused_in_one_line(damage, built, repo_path
 def _children(pid: int) -> list[int]:
     found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout.split()
     return [int(p) for p in found]
+
+
+def _query_workers() -> list[int]:
+    """The query worker processes this test process has started."""
+    return [pid for pid in _children(os.getpid())
+            if "yuetang_kg.web.workers" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")]
 
 
 def _alive(pid: int) -> bool:
