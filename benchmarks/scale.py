@@ -18,7 +18,6 @@ A size whose step runs past ``--limit`` seconds is cut there and reported so; th
 """
 
 import argparse
-import hashlib
 import json
 import re
 import resource
@@ -34,8 +33,10 @@ import urllib.request
 from pathlib import Path
 
 import pyoxigraph as ox
+from attack import tree_rss_mb  # benchmarks/ is on the path when a script here runs
 
 from yuetang_kg.build import REPORT_NAME
+from yuetang_kg.bundle import file_sha256
 from yuetang_kg.catalogue import load_catalogue
 from yuetang_kg.store import STORE_DIR, OxigraphStore
 
@@ -71,7 +72,7 @@ def write_corpus(source: Path, copies: int, out: Path) -> int:
     triples = len(original) * copies
     report.update(
         triples=triples,
-        outputs={p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.glob("*.nt"))},
+        outputs={p.name: file_sha256(p) for p in sorted(out.glob("*.nt"))},
         store={"folder": STORE_DIR, "triples": stored},
     )
     (out / REPORT_NAME).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -94,19 +95,6 @@ def timed(call, repeat: int = 5) -> tuple[float, float]:
 def fetch(url: str, timeout: float = 60) -> bytes:
     with urllib.request.urlopen(url, timeout=timeout) as answer:
         return answer.read()
-
-
-def rss_mb(pid: int) -> float:
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True,
-                                                  check=False).stdout.split()]
-    total = 0
-    for p in pids:
-        try:
-            total += int(next(line for line in Path(f"/proc/{p}/status").read_text(encoding="ascii").splitlines()
-                              if line.startswith("VmRSS:")).split()[1])
-        except (FileNotFoundError, StopIteration):
-            pass
-    return total / 1024
 
 
 def measure(copies: int, work: Path, limit: float) -> list[str]:
@@ -151,7 +139,7 @@ def measure(copies: int, work: Path, limit: float) -> list[str]:
         else:
             return rows + [f"| {copies} | serve | not ready within {limit:g} s | | |"]
         ready = time.perf_counter() - started
-        rows.append(f"| {copies} | serve: ready; RSS of all processes | {ready:.1f} s; {rss_mb(server.pid):.0f} MB"
+        rows.append(f"| {copies} | serve: ready; RSS of all processes | {ready:.1f} s; {tree_rss_mb(server.pid):.0f} MB"
                     " | | |")
         for name in QUERIES:
             url = f"{base}/queries/{name}.json"
