@@ -47,6 +47,18 @@ def comparable(term) -> str:
     return "" if term is None else term.n3()
 
 
+def as_stored(graph):
+    """The graph as a store gives it back: Oxigraph keeps integer-derived literals as xsd:integer (the same value)."""
+    from rdflib import Graph
+
+    stored = Graph()
+    for s, p, o in graph:
+        if isinstance(o, Literal) and o.datatype in INTEGER_TYPES:
+            o = Literal(int(o), datatype=XSD.integer)
+        stored.add((s, p, o))
+    return stored
+
+
 def comparable_answer(result):
     """A query's answer in a form to compare between engines: the boolean of an ASK, else the sorted rows."""
     if result.kind == "ASK":

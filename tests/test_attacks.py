@@ -63,7 +63,7 @@ def test_a_sandboxed_worker_cannot_connect_even_when_asked_directly(listener):
 def test_workers_say_how_they_are_isolated(built, catalogue):
     """The sandbox is on by default; --no-sandbox (for platforms without namespaces) says so instead of hiding it."""
     for sandboxed, expected in ((True, "network namespace"), (False, "no network sandbox")):
-        site = Site(built.graph, built.ontology, catalogue, Settings(workers=1, sandbox=sandboxed))
+        site = Site(built.out, catalogue, Settings(workers=1, sandbox=sandboxed))
         try:
             site.workers.start()
             assert expected in site.workers.isolation and "address space ≤ 1024 MiB" in site.workers.isolation
@@ -73,7 +73,7 @@ def test_workers_say_how_they_are_isolated(built, catalogue):
 
 @pytest.fixture(scope="module")
 def app_client(built, catalogue):
-    site = Site(built.graph, built.ontology, catalogue, Settings(timeout_s=5, workers=2, memory_mb=512, queue=4,
+    site = Site(built.out, catalogue, Settings(timeout_s=5, workers=2, memory_mb=512, queue=4,
                                                                     per_client=2))
     with TestClient(create_app(site)) as client:
         yield client
@@ -102,7 +102,7 @@ def test_a_query_over_the_memory_limit_is_stopped_with_503(app_client, query):
 
 def test_a_worker_killed_mid_query_is_replaced_and_named_nowhere(built, catalogue):
     """kill -9 of a worker while it answers: the client gets a generic 500, and a fresh worker takes its place."""
-    site = Site(built.graph, built.ontology, catalogue, Settings(timeout_s=20, workers=1))
+    site = Site(built.out, catalogue, Settings(timeout_s=20, workers=1))
     others = set(_query_workers())  # those of other tests' apps still open in this process
     with TestClient(create_app(site)) as client, concurrent.futures.ThreadPoolExecutor(1) as pool:
         pending = pool.submit(client.get, "/sparql", params={"query": CROSS})

@@ -16,6 +16,8 @@ from conftest import free_port, require_binary, require_file
 from rdflib import RDF, RDFS, Graph, Literal
 
 from yuetang_kg import views
+from yuetang_kg.build import write_build
+from yuetang_kg.describe import Release
 from yuetang_kg.namespaces import ID, YKG
 from yuetang_kg.project import to_networkx
 from yuetang_kg.web.app import create_app
@@ -140,7 +142,7 @@ def view_files(browser, projection, viz, tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def site_url(browser, built, catalogue, viz):
-    site = Site(built.graph, built.ontology, catalogue, viz=viz)
+    site = Site(built.out, catalogue, viz=viz)
     try:
         with serving(create_app(site)) as url:
             yield url
@@ -284,7 +286,8 @@ def test_hostile_labels_execute_nothing(browser, viz, catalogue, tmp_path):
         page.fill("#view-search", "img")
         assert page.evaluate("() => window.__xss") is None
         assert record == {"errors": [], "outside": []}
-    with serving(create_app(Site(graph, Graph(), catalogue, viz=viz))) as url:
+    site = Site(write_build(tmp_path / "build", graph, Graph(), Release()).out, catalogue, viz=viz)
+    with serving(create_app(site)) as url:
         for page_path in ("/id/place/hostile", "/id/place/other", "/search", "/search?q=img"):
             with visit(browser, url) as (page, record):
                 page.goto(url + page_path)

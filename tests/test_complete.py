@@ -37,7 +37,7 @@ def test_doctests():
 @pytest.fixture(scope="module")
 def client(built, catalogue, repo_paths):
     # No lifespan: these endpoints need none of the SPARQL endpoint's query workers.
-    return TestClient(create_app(Site(built.graph, built.ontology, catalogue, viz=repo_paths.data.parent / "viz")))
+    return TestClient(create_app(Site(built.out, catalogue, viz=repo_paths.data.parent / "viz")))
 
 
 @pytest.mark.parametrize("query", ["七星", "七星村", "qixing", "Qixing", "Qīxīng", "qixing cun", "Qixing Village"])

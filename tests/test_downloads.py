@@ -34,7 +34,7 @@ def files(built) -> dict[str, bytes]:
 def client(built, catalogue, repo_paths):
     """The app over the built graphs, described as the build describes them (same inputs, default base URL).
     The lifespan is not run: the downloads need no query workers."""
-    site = Site(built.graph, built.ontology, catalogue, release=release_of(repo_paths.data, repo_paths.ontology))
+    site = Site(built.out, catalogue, release=release_of(repo_paths.data, repo_paths.ontology))
     return TestClient(create_app(site))
 
 

@@ -21,7 +21,7 @@ FRAMEABLE = ("/reconcile/preview?",)
 
 @pytest.fixture(scope="module")
 def app(built, catalogue, repo_paths):
-    site = Site(built.graph, built.ontology, catalogue, Settings(workers=1), viz=repo_paths.ontology.parent / "viz")
+    site = Site(built.out, catalogue, Settings(workers=1), viz=repo_paths.ontology.parent / "viz")
     return create_app(site)
 
 

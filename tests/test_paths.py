@@ -25,7 +25,7 @@ def test_doctests():
 
 @pytest.fixture(scope="module")
 def client(built, catalogue, repo_paths):
-    return TestClient(create_app(Site(built.graph, built.ontology, catalogue, viz=repo_paths.data.parent / "viz")))
+    return TestClient(create_app(Site(built.out, catalogue, viz=repo_paths.data.parent / "viz")))
 
 
 def test_path_json_matches_the_cli_and_quotes_each_hop(client, projection, built):

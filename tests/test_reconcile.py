@@ -37,7 +37,7 @@ def valid(name: str, document) -> None:
 
 @pytest.fixture(scope="module")
 def client(built, catalogue, repo_paths):
-    site = Site(built.graph, built.ontology, catalogue, Settings(workers=1), viz=repo_paths.ontology.parent / "viz",
+    site = Site(built.out, catalogue, Settings(workers=1), viz=repo_paths.ontology.parent / "viz",
                 release=Release(base_url=PUBLIC))
     # No lifespan: this part of the site needs no query worker.
     return TestClient(create_app(site))

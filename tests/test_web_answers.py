@@ -49,7 +49,7 @@ def test_a_lone_surrogate_has_no_format():
 
 @pytest.fixture(scope="module")
 def client(built, catalogue):
-    site = Site(built.graph, built.ontology, catalogue, Settings(workers=1))
+    site = Site(built.out, catalogue, Settings(workers=1))
     with TestClient(create_app(site)) as test_client:
         yield test_client
 

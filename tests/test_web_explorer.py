@@ -8,11 +8,14 @@ import json
 import re
 
 import pytest
+from conftest import as_stored
 from pyld import jsonld
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from starlette.testclient import TestClient
 
+from yuetang_kg.build import write_build
+from yuetang_kg.describe import Release
 from yuetang_kg.errors import DataError
 from yuetang_kg.formats import FORMATS
 from yuetang_kg.namespaces import ID, NIF, YKG
@@ -38,7 +41,7 @@ def viz(repo_paths):
 @pytest.fixture(scope="module")
 def client(built, catalogue, viz):
     # No lifespan: the explorer needs none of the SPARQL endpoint's query workers.
-    return TestClient(create_app(Site(built.graph, built.ontology, catalogue, viz=viz)))
+    return TestClient(create_app(Site(built.out, catalogue, viz=viz)))
 
 
 def path_of(iri: str) -> str:
@@ -106,7 +109,7 @@ def test_observation_table_has_value_unit_qualifier_period_and_sentence(client, 
 
 def test_content_negotiation_and_twins(client, graph):
     node = ID["place/zhaoshan-qixing-cun"]
-    expected = resources.description(graph, node)
+    expected = as_stored(resources.description(graph, node))  # the page reads it from the store
     for fmt in (FORMATS["ttl"], FORMATS["jsonld"], FORMATS["nt"], FORMATS["rdfxml"]):
         negotiated = client.get(QIXING, headers={"Accept": fmt.media_type})
         twin = client.get(QIXING + fmt.extension)
@@ -259,7 +262,7 @@ def test_views_are_served_and_vis_network_comes_from_pyvis(client):
     assert client.get("/static/explorer/../site.py").status_code == 404
 
 
-def hostile_site(catalogue, viz) -> Site:
+def hostile_site(catalogue, viz, folder) -> Site:
     graph = Graph()
     node = ID["place/hostile"]
     graph.add((node, RDF.type, YKG.Village))
@@ -267,11 +270,11 @@ def hostile_site(catalogue, viz) -> Site:
     graph.add((node, RDFS.label, Literal('"><script>window.__xss=2</script>', lang="en")))
     graph.add((ID["place/other"], RDF.type, YKG.Village))
     graph.add((ID["place/other"], YKG.locatedIn, node))
-    return Site(graph, Graph(), catalogue, viz=viz)
+    return Site(write_build(folder, graph, Graph(), Release()).out, catalogue, viz=viz)
 
 
-def test_hostile_labels_are_escaped_on_every_page(catalogue, viz):
-    hostile = TestClient(create_app(hostile_site(catalogue, viz)))
+def test_hostile_labels_are_escaped_on_every_page(catalogue, viz, tmp_path):
+    hostile = TestClient(create_app(hostile_site(catalogue, viz, tmp_path)))
     for path in ("/id/place/hostile", "/id/place/other", "/search", "/search?q=img", "/views/whole"):
         page = hostile.get(path).text
         assert XSS not in page and "<script>window.__xss" not in page, path

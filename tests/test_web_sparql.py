@@ -30,7 +30,7 @@ TIMEOUT_S = 2.0
 
 @pytest.fixture(scope="module")
 def site(built, catalogue):
-    return Site(built.graph, built.ontology, catalogue, Settings(timeout_s=TIMEOUT_S))
+    return Site(built.out, catalogue, Settings(timeout_s=TIMEOUT_S))
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def client(site):
 @pytest.fixture(scope="module")
 def capped_client(built, catalogue):
     """An app whose row cap (3) every label query exceeds, and with a small request limit."""
-    site = Site(built.graph, built.ontology, catalogue, Settings(max_rows=3, workers=1, max_request_bytes=2000))
+    site = Site(built.out, catalogue, Settings(max_rows=3, workers=1, max_request_bytes=2000))
     with TestClient(create_app(site)) as test_client:
         yield test_client
 

@@ -82,14 +82,18 @@ def describe(graph: nx.MultiDiGraph, node: str) -> str:
 def resolve(graph: nx.MultiDiGraph, name: str, where: str = "name") -> str:
     """The one node ``name`` means: the node it names exactly, else the single best partial match (see
     ``find``); a tie, or no match, is a DataError that lists the candidates."""
-    found = find(graph, name)
+    return choose(find(graph, name), name, where, lambda node: describe(graph, node))
+
+
+def choose(found: list[tuple[str, tuple]], name: str, where: str, describe_node) -> str:
+    """``resolve`` over the ranked matches ``found`` (``find``'s answer, or the explorer index's)."""
     if not found:
         raise DataError(f"no entity is named {name!r} (try zh, en, pinyin or an id)", where)
     exact = [node for node, rank in found if rank[0] == EXACT]
     best = exact or [node for node, rank in found if rank == found[0][1]]
     if len(best) == 1:
         return best[0]
-    listed = "; ".join(describe(graph, node) for node in best[:20])
+    listed = "; ".join(describe_node(node) for node in best[:20])
     more = f"; … and {len(best) - 20} more" if len(best) > 20 else ""
     raise DataError(
         f"{name!r} names {len(best)} entities equally well, give one of their ids: {listed}{more}", where
@@ -98,12 +102,16 @@ def resolve(graph: nx.MultiDiGraph, name: str, where: str = "name") -> str:
 
 def resolution_note(graph: nx.MultiDiGraph, name: str, node: str) -> str | None:
     """When ``name`` was not an exact name of ``node``: which node it was taken as, and the other candidates."""
-    found = find(graph, name)
+    return choice_note(find(graph, name), name, node, lambda n: describe(graph, n))
+
+
+def choice_note(found: list[tuple[str, tuple]], name: str, node: str, describe_node) -> str | None:
+    """``resolution_note`` over the ranked matches ``found``."""
     if found and found[0][1][0] == EXACT:
         return None
-    others = [describe(graph, n) for n, _ in found if n != node]
+    others = [describe_node(n) for n, _ in found if n != node]
     listed = "; ".join(others[:8]) + (f"; … and {len(others) - 8} more" if len(others) > 8 else "")
-    return f"{name!r} taken as {describe(graph, node)}" + (f" (other matches: {listed})" if others else "")
+    return f"{name!r} taken as {describe_node(node)}" + (f" (other matches: {listed})" if others else "")
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,35 @@ def shortest_paths(
     paths = [[_hop(graph, a, b) for a, b in pairwise(path)] for path in candidates]
     paths.sort(key=lambda hops: sum(not hop.relation["evidence"] for hop in hops))
     return paths[:limit]
+
+
+def on_shortest_paths(adjacency, source: str, target: str, max_visited: int) -> set[str] | None:
+    """The nodes on every shortest undirected path between ``source`` and ``target``, found breadth first with
+    ``adjacency(nodes) -> {node: neighbours}`` (the explorer's index answers it a level at a time): an empty set
+    when they are not connected, None when more than ``max_visited`` nodes were reached first."""
+    depth, parents, frontier = {source: 0}, {source: set()}, [source]
+    while frontier and target not in depth:
+        if len(depth) > max_visited:
+            return None
+        around = adjacency(frontier)
+        reached = []
+        for node in frontier:
+            for other in sorted(around.get(node, ())):
+                if other not in depth:
+                    depth[other], parents[other] = depth[node] + 1, {node}
+                    reached.append(other)
+                elif depth[other] == depth[node] + 1:
+                    parents[other].add(node)
+        frontier = reached
+    if target not in depth:
+        return set()
+    found, stack = set(), [target]
+    while stack:
+        node = stack.pop()
+        if node not in found:
+            found.add(node)
+            stack.extend(parents[node])
+    return found
 
 
 def format_path(graph: nx.MultiDiGraph, hops: list[Hop]) -> str:

@@ -1,6 +1,5 @@
 """The build: curated facts → RDF graph → SHACL validation → deterministic files in the output folder."""
 
-import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -9,7 +8,7 @@ from pathlib import Path
 
 from rdflib import RDF, Graph
 
-from .bundle import REPORT_NAME, inputs_hash
+from .bundle import REPORT_NAME, file_sha256, inputs_hash
 from .describe import DEFAULT_BASE_URL, Release, release_date
 from .errors import DataError
 from .facts import Facts, load_facts
@@ -29,6 +28,7 @@ from .ontology import load_ontology, load_shapes, terms_of
 from .publication import Publication
 from .store import STORE_DIR, write_store
 from .validate import validate_graph
+from .web.indexing import write_explorer_index
 
 
 def to_rdf(facts: Facts, ontology: Graph) -> Graph:
@@ -67,7 +67,8 @@ def release_of(graph_data: Path, ontology_dir: Path, base_url: str = DEFAULT_BAS
 class BuildResult:
     graph: Graph
     ontology: Graph
-    facts: Facts
+    facts: Facts | None
+    out: Path
     outputs: list[Path] = field(default_factory=list)
     report: dict = field(default_factory=dict)
 
@@ -98,25 +99,36 @@ def build(
     progress(f"reading facts from {graph_data}")
     facts, graph, ontology = build_graph(graph_data, ontology_dir)
     progress(f"mapped and validated {len(graph)} triples")
-    result = BuildResult(graph, ontology, facts)
+    result = write_build(out, graph, ontology, release_of(graph_data, ontology_dir, base_url), progress, facts.files)
+    result.facts = facts
+    return result
+
+
+def write_build(out: Path, graph: Graph, ontology: Graph, release: Release,
+                progress: Callable[[str], None] = lambda message: None, facts_files: list[str] = ()) -> BuildResult:
+    """Write a build folder for ``graph``: the published files, the query store, the explorer's index and the
+    build report (what ``serve`` reads). ``build`` makes one from the facts; tests make one from any graph."""
     out = Path(out)
-    release = release_of(graph_data, ontology_dir, base_url)
+    result = BuildResult(graph, ontology, None, out)
     result.outputs += Publication(graph, ontology, release).write(out, progress)
     # The store is a cache for queries, made from the same graphs: not a published file, and not byte-identical
     # between builds (RocksDB names its files itself), so it is recorded by its triple count, not by a hash.
     stored = write_store(out / STORE_DIR, graph, ontology)
     progress(f"loaded {stored} triples into the query store {out / STORE_DIR}")
+    # What the explorer's pages read besides SPARQL answers, worked out once here rather than at every start.
+    index = write_explorer_index(out, graph, ontology)
+    progress(f"wrote the explorer's index {index}")
     result.report = {
         "triples": len(graph),
         "classes": class_counts(graph),
-        "facts_files": facts.files,
+        "facts_files": list(facts_files),
         "inputs_sha256": release.inputs_sha256,
         # an installed copy has no git history to date its inputs by: serve reads the date from here
         "issued": None if release.issued is None else str(release.issued),
         "store": {"folder": STORE_DIR, "triples": stored},
-        "outputs": {
-            p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(result.outputs)
-        },
+        "index": {"file": index.name, "sha256": file_sha256(index)},
+        "base_url": release.base_url,
+        "outputs": {p.name: file_sha256(p) for p in sorted(result.outputs)},
     }
     report_path = out / REPORT_NAME
     write_text(report_path, json.dumps(result.report, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

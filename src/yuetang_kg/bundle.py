@@ -51,7 +51,8 @@ def build_files(report: dict, out: Path | None = None) -> list[str]:
     if out is not None and "store" in report:
         folder = Path(out) / report["store"]["folder"]
         store = [p.relative_to(out).as_posix() for p in folder.rglob("*") if p.is_file()]
-    return sorted([*report["outputs"], *store, REPORT_NAME])
+    index = [report["index"]["file"]] if "index" in report else []
+    return sorted([*report["outputs"], *store, *index, REPORT_NAME])
 
 
 def installed_root() -> Path | None:

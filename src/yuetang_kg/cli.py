@@ -23,7 +23,7 @@ from .results import ROW_FORMATS, format_rows
 from .store import STORES, OxigraphStore, open_store
 from .views import load_views, write_views
 from .web.site import Settings
-from .workspace import Paths, built_store, load_graphs, resolve_paths, served_release
+from .workspace import Paths, built_store, check_build, load_graphs, resolve_paths, served_release
 
 CONNECTIONS = 256  # open connections and requests at once; uvicorn answers more with 503
 
@@ -334,15 +334,13 @@ def base_url_option(ctx, param, value):
                    "namespaces allowed); only the query check then keeps SERVICE from fetching.")
 @click.option("--forwarded-allow-ips", metavar="IPS",
               help="Proxies whose X-Forwarded-For names the client (comma-separated), for the per-client share.")
-@click.option("--store", type=click.Choice(sorted(STORES)), default="oxigraph", show_default=True,
-              help="Embedded store to answer with.")
 @queries_option
 @viz_option
 @path_options
 def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, queue, queue_wait, per_client,
                   client_timeout,
                   no_sandbox,
-                  forwarded_allow_ips, store, queries_dir, viz_dir, data, ontology, out):
+                  forwarded_allow_ips, queries_dir, viz_dir, data, ontology, out):
     """Serve the SPARQL endpoint (/sparql), the query catalogue (/queries, /query), the explorer and the
     downloads (/downloads/, /ontology). See the README's Deploying section for what it guarantees."""
     import uvicorn
@@ -357,7 +355,7 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
     except (socket.gaierror, UnicodeError) as error:
         raise DataError(f"cannot listen on {host!r}: {error}", "--host") from None
     paths = paths_from(data, ontology, out, queries_dir, viz_dir)
-    graph, onto = load_graphs(paths, progress)
+    check_build(paths)  # the server reads the build folder (store, index, files); it parses nothing
     settings = Settings(timeout_s=timeout, max_rows=max_rows, workers=workers, memory_mb=memory_mb, queue=queue,
                         queue_wait_s=queue_wait,
                         per_client=per_client, sandbox=not no_sandbox,
@@ -365,15 +363,14 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
     shown = f"[{host}]" if ":" in host else host
     base_url = base_url or f"http://{shown}:{port}/"
     release = served_release(paths, base_url)  # for /downloads/void.ttl and the service description
-    site = Site(graph, onto, load_catalogue(paths.queries), settings=settings, store_kind=store, release=release,
-                viz=paths.viz, store_path=built_store(paths))
+    site = Site(paths.out, load_catalogue(paths.queries), settings=settings, release=release, viz=paths.viz)
     try:
         site.workers.start()
     except WorkerFailed as error:
         raise DataError(f"{error}; where the platform cannot cut workers off from the network, --no-sandbox runs "
                         "them anyway", "--no-sandbox") from None
     progress(f"query workers: {site.workers.isolation}")
-    progress(f"serving {len(graph) + len(onto)} triples on http://{shown}:{port}/ "
+    progress(f"serving {site.triples()} triples on http://{shown}:{port}/ "
              f"(SPARQL endpoint /sparql, catalogue /queries, editor /query, files /downloads/); Ctrl-C stops")
     try:
         uvicorn.run(create_app(site), host=host, port=port, log_level="warning", http=bounded_protocol(client_timeout),

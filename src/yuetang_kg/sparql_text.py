@@ -26,7 +26,16 @@ _TOKENS = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_IRI_FORBIDDEN = set('<>"{}|^`\\ \t\n\r')
+_IRI_FORBIDDEN = set('<>"{}|^`\\')
+
+
+def writable_iri(text: str) -> bool:
+    """Whether ``text`` can be written as an IRIREF (``<…>``): no space, control character or ``<>"{}|^`\\``.
+
+    >>> writable_iri("https://w3id.org/yuetang-kg/id/a"), writable_iri("x> } SERVICE <y"), writable_iri("a\x01")
+    (True, False, False)
+    """
+    return bool(text) and not (_IRI_FORBIDDEN & set(text)) and min(map(ord, text)) > 0x20
 
 
 def strip_comments(text: str) -> str:
@@ -100,7 +109,7 @@ def bind_values(text: str, bindings: dict[str, Node]) -> str:
     for name, term in bindings.items():
         if not _VARIABLE.fullmatch(name):
             raise DataError(f"not a SPARQL variable name: {name!r}", "-p")
-        if isinstance(term, URIRef) and _IRI_FORBIDDEN & set(str(term)):
+        if isinstance(term, URIRef) and not writable_iri(str(term)):
             raise DataError(f"not an IRI: {str(term)!r}", f"parameter {name}")
         if not isinstance(term, (URIRef, Literal)):
             raise DataError(f"only IRIs and literals can be bound, not {term!r}", f"parameter {name}")

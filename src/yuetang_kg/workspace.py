@@ -106,6 +106,13 @@ def check_build(paths: Paths) -> dict:
     store = report.get("store")
     if store is not None and not (paths.out / store["folder"]).is_dir():
         raise DataError(f"missing, though the build wrote it; {fix}", str(paths.out / store["folder"]))
+    index = report.get("index")
+    if index is not None:
+        path = paths.out / index["file"]
+        if not path.is_file():
+            raise DataError(f"missing, though the build wrote it; {fix}", str(path))
+        if file_sha256(path) != index["sha256"]:
+            raise DataError(f"differs from what the build wrote (cut short or changed since); {fix}", str(path))
     inputs_here = paths.data.is_dir() and paths.ontology.is_dir()
     if inputs_here and inputs_hash(paths.data, paths.ontology) != report.get("inputs_sha256"):
         raise DataError(f"built from other inputs than {paths.data} and {paths.ontology} hold now (edited "

@@ -4,7 +4,7 @@ neighbours from ``/neighbours.json?iri=IRI[&relation=NAME][&class=NAME][&offset=
 hidden) in its URL, so undo, the browser's back button and a shared link all restore it.
 
 Each expansion is bounded (``MAX_NEIGHBOURS`` per request, with ``total`` and an ``offset`` for the rest), so a
-hub never floods the page; the neighbours of a node are read from the projection in a thread.
+hub never floods the page; the neighbours of a node are read from the explorer's index in a thread.
 """
 
 from starlette.concurrency import run_in_threadpool
@@ -12,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .. import analytics
 from ..errors import DataError
 from . import inputs
 from .resources import local_path
@@ -22,7 +21,7 @@ DEFAULT_NEIGHBOURS, MAX_NEIGHBOURS = 50, 200
 
 def node_data(explorer, iri: str) -> dict:
     """A node as the canvas draws it: label, type, classes (for the class filter), colour, shape, page."""
-    a = explorer.projection.nodes[iri]
+    a = explorer.node(iri)
     style = explorer.views.style_of(a)
     return {"id": iri, "label": a["label_zh"], "label_en": a["label_en"], "type": a["type"],
             "type_zh": a["type_zh"], "type_en": a["type_en"], "classes": a["classes"] or [a["type"]],
@@ -33,23 +32,21 @@ def node_data(explorer, iri: str) -> dict:
 def neighbours(explorer, iri: str, relation: str | None, cls: str | None, offset: int, limit: int) -> dict:
     """The relations of one node, either direction, grouped by neighbour; filtered by relation name
     (``locatedIn``) and neighbour class (``Village``, or a superclass such as ``Place``); one page of them."""
-    graph = explorer.projection
-    if iri not in graph:
-        raise DataError(f"no entity {iri!r} in the graph", "iri")
+    explorer.node(iri)
     edges: dict[str, list[dict]] = {}
-    stated = [(iri, b, data) for b, keyed in graph.succ[iri].items() for data in keyed.values()]
-    stated += [(a, iri, data) for a, keyed in graph.pred[iri].items() for data in keyed.values()]
+    stated = explorer.index.edges_at([iri])
+    others = explorer.index.nodes(b if a == iri else a for a, b, _ in stated)
     for source, target, data in stated:
         other = target if source == iri else source
         if other == iri or (relation and data["name"] != relation):
             continue
-        if cls and cls not in (graph.nodes[other]["classes"] or [graph.nodes[other]["type"]]):
+        if cls and cls not in (others[other]["classes"] or [others[other]["type"]]):
             continue
         quotes = [f"“{e['quote']}” [{e['begin']}–{e['end']})" for e in data["evidence"][:3]]
         edges.setdefault(other, []).append({
             "id": f"{source} {data['name']} {target}", "from": source, "to": target, "relation": data["name"],
             "label": data["label_zh"], "title": "\n".join([f"{data['label_zh']} · {data['label_en']}", *quotes])})
-    order = sorted(edges, key=lambda n: (edges[n][0]["relation"], graph.nodes[n]["label_zh"], n))
+    order = sorted(edges, key=lambda n: (edges[n][0]["relation"], others[n]["label_zh"], n))
     page = order[offset : offset + limit]
     return {"node": node_data(explorer, iri), "total": len(order), "offset": offset, "limit": limit,
             "neighbours": [node_data(explorer, n) for n in page],
@@ -85,7 +82,7 @@ def routes(loader, pages) -> list[Route]:
             return pages.error(str(error), 400)
         explorer = await loader.ready()
         try:
-            node = await run_in_threadpool(analytics.resolve, explorer.projection, name, "start")
+            node = await run_in_threadpool(explorer.resolve, name, "start")
         except DataError as error:
             return pages.page("canvas.html", 404, start=None, error=str(error), given=name)
         return pages.page("canvas.html", start=node_data(explorer, node), error=None, given=name,

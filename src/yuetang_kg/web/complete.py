@@ -2,18 +2,12 @@
 the ontology (with their zh/en labels) and every entity by hanzi, pinyin (tones optional), English or id.
 Served at ``/complete.json?q=…[&kind=entity|class|property|prefix][&limit=N]`` to the query editor.
 
-The index is built once, with the explorer's data: every spelling of every term as a search key
-(``project.search_key``), and every suffix of every key in one sorted list, so that a keystroke costs two
-binary searches and a walk over the keys that match, never a scan of the graph. Ranked as the CLI's name
-matching ranks (``analytics.match_rank``): exact, then prefix, then infix; names before other spellings; the
-shorter key first.
-
->>> index = Index([Term("x:a", "entity", "七星村", "Qixing Village", "Qīxīng Cūn", spellings=("七星村", "Qīxīng Cūn"))])
->>> [t.iri for t in index.find("qixing")], [t.iri for t in index.find("星")], index.find("zz")
-(['x:a'], ['x:a'], [])
+The terms and every spelling's search key (``project.search_key``) are written into the explorer's index at
+build time (``terms_of``); a keystroke is a lookup there (``index.Index.find``), never a scan of the graph.
+Ranked as the CLI's name matching ranks (``analytics.match_rank``): exact, then prefix, then infix; names before
+other spellings; the shorter key first.
 """
 
-from bisect import bisect_left
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -24,12 +18,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..index import Index
 from ..namespaces import NIF, PREFIXES
-from ..project import labels, search_key
+from ..project import labels
 from . import inputs
 
 KINDS = ("entity", "class", "property", "prefix")
-_KIND_ORDER = {kind: number for number, kind in enumerate(("prefix", "class", "property", "entity"))}
 CLASS_TYPES = (OWL.Class, RDFS.Class)
 PROPERTY_TYPES = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property)
 # Terms of other vocabularies that the catalogue's queries use on every page, named here in both languages.
@@ -46,9 +40,6 @@ COMMON_PROPERTIES = {
     NIF.beginIndex: ("起始位置", "begin index"),
     NIF.endIndex: ("结束位置", "end index"),
 }
-# A one-letter query matches most keys somewhere inside; past this many candidate keys the infix walk stops
-# (prefix matches, which rank first, are always complete).
-MAX_INFIX_WALK = 20_000
 DEFAULT_LIMIT, MAX_LIMIT = 10, 50
 
 
@@ -63,53 +54,19 @@ class Term:
     type_zh: str = ""
     type_en: str = ""
     spellings: tuple[str, ...] = ()  # names first
-    aliases: tuple[str, ...] = field(default=())  # other spellings (skos:altLabel, ids), ranked after names
+    aliases: tuple[str, ...] = field(default=())  # other spellings (skos:altLabel, curies), ranked after names
+    ids: tuple[str, ...] = field(default=())  # the slug: completed like an other spelling
 
     def as_json(self) -> dict:
         return {"iri": self.iri, "kind": self.kind, "label_zh": self.label_zh, "label_en": self.label_en,
                 "pinyin": self.pinyin, "curie": self.curie, "type_zh": self.type_zh, "type_en": self.type_en}
 
 
-class Index:
-    """Terms by every suffix of every spelling's search key."""
-
-    def __init__(self, terms: list[Term]):
-        self.terms = terms
-        prefixes, suffixes = [], []
-        for number, term in enumerate(terms):
-            for alias, spelling in [(0, s) for s in term.spellings] + [(1, s) for s in term.aliases]:
-                key = search_key(spelling)
-                if not key:
-                    continue
-                prefixes.append((key, alias, number))
-                suffixes += [(key[i:], alias, len(key), number) for i in range(1, len(key))]
-        self._prefixes = sorted(set(prefixes))
-        self._suffixes = sorted(set(suffixes))
-        self._prefix_keys = [p[0] for p in self._prefixes]
-        self._suffix_keys = [s[0] for s in self._suffixes]
-
-    def find(self, text: str, kind: str | None = None, limit: int = DEFAULT_LIMIT) -> list[Term]:
-        wanted = search_key(text)
-        if not wanted:
-            return []
-        best: dict[int, tuple] = {}
-
-        def consider(number: int, rank: tuple) -> None:
-            if (kind is None or self.terms[number].kind == kind) and rank < best.get(number, (9,)):
-                best[number] = rank
-
-        start = bisect_left(self._prefix_keys, wanted)
-        for key, alias, number in self._prefixes[start:]:
-            if not key.startswith(wanted):
-                break
-            consider(number, (0 if key == wanted else 1, alias, len(key)))
-        start = bisect_left(self._suffix_keys, wanted)
-        for key, alias, length, number in self._suffixes[start : start + MAX_INFIX_WALK]:
-            if not key.startswith(wanted):
-                break
-            consider(number, (2, alias, length))
-        ranked = sorted(best, key=lambda n: (best[n], _KIND_ORDER[self.terms[n].kind], self.terms[n].iri))
-        return [self.terms[n] for n in ranked[:limit]]
+def find(index: Index, text: str, kind: str | None = None, limit: int = DEFAULT_LIMIT) -> list[dict]:
+    """The terms ``text`` spells, best first (``index.Index.find``), as ``/complete.json`` lists them."""
+    found = index.find(text, (kind,) if kind else KINDS, limit)
+    terms = index.terms(iri for iri, _ in found)
+    return [terms[iri] for iri, _ in found if iri in terms]
 
 
 def curie_of(iri: str) -> str:
@@ -146,15 +103,16 @@ def _entity_terms(projection: nx.MultiDiGraph) -> list[Term]:
         names = (a["label_zh"], a["label_en"], a["pinyin"], a["pinyin_plain"])
         terms.append(Term(a["iri"], "entity", a["label_zh"], a["label_en"], a["pinyin"], type_zh=a["type_zh"],
                           type_en=a["type_en"], spellings=tuple(n for n in names if n),
-                          aliases=(*a["aka"], a["slug"])))
+                          aliases=tuple(a["aka"]), ids=(a["slug"],)))
     return terms
 
 
-def build_index(projection: nx.MultiDiGraph, ontology: Graph) -> Index:
-    """The completion index of a graph's entities, its ontology's classes and properties, and our prefixes."""
+def terms_of(projection: nx.MultiDiGraph, ontology: Graph) -> list[Term]:
+    """What completes: a graph's entities, its ontology's classes and properties, and our prefixes (written into
+    the explorer's index at build time)."""
     prefixes = [Term(str(namespace), "prefix", prefix, prefix, curie=f"{prefix}:", spellings=(prefix,))
                 for prefix, namespace in sorted(PREFIXES.items())]
-    return Index(prefixes + _ontology_terms(ontology) + _entity_terms(projection))
+    return prefixes + _ontology_terms(ontology) + _entity_terms(projection)
 
 
 def routes(loader) -> list[Route]:
@@ -166,8 +124,7 @@ def routes(loader) -> list[Route]:
             limit = inputs.integer(request.query_params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         except inputs.BadInput as error:
             return inputs.refusal(error)
-        index = (await loader.ready()).completions
-        found = await run_in_threadpool(index.find, text, kind, limit)
-        return JSONResponse([term.as_json() for term in found])
+        index = (await loader.ready()).index
+        return JSONResponse(await run_in_threadpool(find, index, text, kind, limit))
 
     return [Route("/complete.json", complete)]

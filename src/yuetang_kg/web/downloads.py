@@ -4,22 +4,27 @@ negotiation, and the dataset description at its well-known address.
 Routes: ``/downloads/`` (the list), ``/downloads/<file>`` (``yuetang.ttl``, ``ontology.jsonld``,
 ``yuetang-all.trig``, ``context.jsonld``, ``void.ttl``, ``ontology.html`` …, see ``publication``),
 ``/ontology`` (the HTML documentation, or the ontology in any RDF format by ``Accept`` or ``?format=``), and
-``/.well-known/void`` (VoID §7.2). The files are made from the site's graphs on first request and kept: the
-same bytes as the build writes for the same graphs, except that the description's links use the site's base
-URL and the HTML links to ``/downloads/``.
+``/.well-known/void`` (VoID §7.2). The files are the build's own (those its report lists), read on first
+request and kept: the same bytes, except that the description's links use the site's base URL (its IRIs under
+the build's base are moved under the site's) and the ontology's HTML links to ``/downloads/``.
 """
 
 import hashlib
+import threading
 from html import escape
+from pathlib import Path
 
+from rdflib import Graph, URIRef
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from ..describe import DOWNLOADS
-from ..export import file_name
+from ..bundle import REPORT_NAME
+from ..describe import DEFAULT_BASE_URL, DOWNLOADS
+from ..export import file_name, render
 from ..formats import FORMATS
-from ..publication import DESCRIPTION_FILE, ONTOLOGY_DOCS_FILE, Publication
+from ..ontology_docs import ontology_html
+from ..publication import CONTEXT_FILE, DESCRIPTION_FILE, ONTOLOGY_DOCS_FILE
 from . import negotiation
 from .site import Site
 
@@ -35,8 +40,61 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
+def media_type_of(name: str) -> str:
+    if name == CONTEXT_FILE:
+        return FORMATS["jsonld"].media_type
+    if name.endswith(".html"):
+        return HTML
+    return next(f.media_type for f in FORMATS.values() if name.endswith(f.extension))
+
+
+def moved(graph: Graph, old: str, new: str) -> Graph:
+    """The graph with every IRI under ``old`` moved under ``new``."""
+
+    def move(term):
+        return URIRef(new + term[len(old) :]) if isinstance(term, URIRef) and term.startswith(old) else term
+
+    result = Graph()
+    for prefix, namespace in graph.namespaces():
+        result.bind(prefix, namespace, replace=True)
+    for triple in graph:
+        result.add(tuple(move(t) for t in triple))
+    return result
+
+
+class BuildFiles:
+    """The published files of a build folder, served as the site publishes them."""
+
+    def __init__(self, site: Site):
+        self.site = site
+        self._made: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def names(self) -> list[str]:
+        return [name for name in self.site.report()["outputs"] if name != REPORT_NAME]
+
+    def media_type(self, name: str) -> str:
+        return media_type_of(name)
+
+    def get(self, name: str) -> bytes:
+        with self._lock:
+            if name not in self._made:
+                self._made[name] = self._make(name)
+            return self._made[name]
+
+    def _make(self, name: str) -> bytes:
+        built = (Path(self.site.build) / name).read_bytes()
+        if name == ONTOLOGY_DOCS_FILE:
+            ontology = Graph().parse(data=(Path(self.site.build) / "ontology.nt").read_bytes(), format="nt")
+            return ontology_html(ontology, "/" + DOWNLOADS).encode("utf-8")
+        old, new = self.site.report().get("base_url", DEFAULT_BASE_URL), self.site.release.base_url
+        if name == DESCRIPTION_FILE and old != new:
+            return render(moved(Graph().parse(data=built, format="turtle"), old, new), FORMATS["ttl"], {})
+        return built
+
+
 def routes(site: Site) -> list[Route]:
-    publication = Publication(site.data, site.ontology, site.release, downloads="/" + DOWNLOADS)
+    publication = BuildFiles(site)
 
     def file_response(request: Request, name: str, negotiated: bool = False) -> Response:
         body = publication.get(name)

@@ -10,8 +10,9 @@ completion index (``complete``), the term lookup of the result views (``terms``)
 
 Content negotiation answers directly (200 with ``Vary: Accept`` and ``Content-Location`` naming the twin),
 not with a 303: the IRI names a thing described by one document in several formats, and one round trip is
-simpler for every client. The projection and everything derived from it are built on the first request and
-kept for the life of the app (the graph is read-only).
+simpler for every client. Everything but descriptions is read from the build's index (``index.Index``:
+projection, names, documents, spans); a resource's description is one CONSTRUCT on the store (or endpoint), so
+the server process never holds the graph, and what it keeps in memory does not grow with it.
 """
 
 import threading
@@ -29,9 +30,9 @@ from .. import analytics, views
 from ..errors import DataError
 from ..export import render
 from ..formats import FORMATS
-from ..jsonld import context_of
+from ..index import ALIAS_NAME, ALIAS_OTHER, Index
 from ..namespaces import ID
-from ..project import evidence_of, observations, to_networkx
+from ..project import evidence_of
 from . import article, canvas, charts, complete, negotiation, paths, terms, textsearch
 from . import resources as pages
 from .layout import Pages
@@ -69,53 +70,64 @@ def vis_network_file(name: str) -> bytes:
     return (resources.files("pyvis") / "templates" / "lib" / "vis-9.1.2" / name).read_bytes()
 
 
+# The description of one IRI as its page shows it (``resources.description`` and the facts with their evidence):
+# its own triples, those pointing at it, the statements about it, and the spans they and it cite.
+DESCRIPTION = """
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX ykg: <https://w3id.org/yuetang-kg/ontology#>
+CONSTRUCT { ?s ?p ?o } WHERE {
+  { ?node ?p ?o BIND(?node AS ?s) }
+  UNION { ?s ?p ?node BIND(?node AS ?o) }
+  UNION { ?s rdf:subject|rdf:object ?node . ?s ?p ?o }
+  UNION { ?statement rdf:subject|rdf:object ?node . ?statement ykg:evidence ?s . ?s ?p ?o }
+  UNION { ?node ykg:evidence ?s . ?s ?p ?o }
+}
+"""
+MAX_LISTED = 2000  # entities listed on /search without a text; past it, a notice says how many there are
+MAX_EGO = 200  # neighbours drawn around an entity on its page (a hub's most are left to /canvas)
+MAX_VIEW_NODES = 3000  # entities a whole-graph view draws; a larger graph is viewed one neighbourhood at a time
+RESOLVE_CANDIDATES = 1000
+
+
 @dataclass
 class Explorer:
-    """What the explorer pages read: the graphs, the projection, labels, documents, spans and charts."""
+    """What the explorer pages read: the build's index (projection, names, documents, spans), the store or
+    endpoint for descriptions, the view styles, the charts and the JSON-LD context."""
 
-    data: Graph
-    ontology: Graph
-    projection: nx.MultiDiGraph
+    index: Index
+    source: object  # store.OxigraphStore (read-only) or remote.RemoteStore: ``query(sparql, bindings)``
     views: views.ViewSet
     names: pages.Labels
     documents: dict[str, article.Document]
-    targets: dict[str, list[dict]]
     charts: list[charts.Chart]
     context: dict  # the published JSON-LD context, for the JSON-LD twins
-    completions: complete.Index
     texts: textsearch.TextIndex
-    simple: nx.Graph  # the projection undirected, for the path finder
 
     @classmethod
     def build(cls, site: Site) -> "Explorer":
-        projection = to_networkx(site.data, site.ontology)
-        names = pages.Labels(site.data, site.ontology)
-        observed = observations(site.data, site.ontology)
-        drawn = charts.charts(observed, charts.load_comparisons(site.viz), lambda iri: names.of(URIRef(iri)))
-        documents = article.documents(site.data)
-        sources = [textsearch.Source(d.iri, d.slug, d.text) for d in documents.values()]
-        spans = [article.spans_of(site.data, d) for d in documents.values()]
-        return cls(
-            site.data,
-            site.ontology,
-            projection,
-            views.load_views(site.viz),
-            names,
-            documents,
-            article.span_targets(site.data, names),
-            drawn,
-            context_of(site.ontology),
-            complete.build_index(projection, site.ontology),
-            textsearch.TextIndex(sources, [span for found in spans for span in found]),
-            analytics.undirected(projection),
-        )
+        index = site.index()
+        names = pages.Labels(index.label)
+        documents = {d["iri"]: article.Document(**d) for d in index.documents()}
+        sources = [textsearch.Source(d.iri, d.slug, d.text, textsearch.Pinyin(**index.pinyin(d.iri)))
+                   for d in documents.values()]
+        drawn = charts.charts(index.observations(), charts.load_comparisons(site.viz),
+                              lambda iri: names.of(URIRef(iri)))
+        return cls(index, site.source(), views.load_views(site.viz), names, documents, drawn, site.context(),
+                   textsearch.TextIndex(sources, index.spans_over))
 
     def evidence(self, spans: list[dict]) -> list[dict]:
         return [article.quote_in_context(self.documents, span) for span in spans]
 
-    def entry(self, node: str) -> dict:
+    def node(self, iri: str) -> dict:
+        """The projection's attributes of an entity; DataError when the graph has no such entity."""
+        found = self.index.node(iri)
+        if found is None:
+            raise DataError(f"no entity {iri!r} in the graph", "iri")
+        return found
+
+    def entry(self, node: str | dict) -> dict:
         """A search result or list item."""
-        a = self.projection.nodes[node]
+        a = self.node(node) if isinstance(node, str) else node
         return {
             "iri": a["iri"],
             "href": pages.local_path(a["iri"]),
@@ -126,14 +138,46 @@ class Explorer:
             "type_en": a["type_en"],
         }
 
+    def find(self, text: str, limit: int | None = None) -> list[tuple[str, tuple]]:
+        """Entities named by ``text``, ranked as ``analytics.find`` ranks them: an exact id first, then names."""
+        found = self.index.find(text, ("entity",), limit or RESOLVE_CANDIDATES,
+                                aliases=(ALIAS_NAME, ALIAS_OTHER))
+        exact = self.index.node_by_id(text.strip())
+        if exact is not None:
+            found = [(exact, (analytics.EXACT, 0, 0))] + [f for f in found if f[0] != exact]
+        return found[:limit] if limit else found
+
+    def describe(self, iri: str) -> str:
+        a = self.node(iri)
+        return f"{a['label_zh']} {a['label_en']} [{a['kind']}/{a['slug']}]"
+
+    def resolve(self, name: str, where: str = "name") -> str:
+        """The one entity ``name`` means (``analytics.choose``)."""
+        return analytics.choose(self.find(name), name, where, self.describe)
+
+    def resolution_note(self, name: str, iri: str) -> str | None:
+        return analytics.choice_note(self.find(name), name, iri, self.describe)
+
+    def neighbourhood(self, iri: str, radius: int = 1, limit: int = MAX_EGO) -> tuple[nx.MultiDiGraph, int]:
+        """The entity, what lies within ``radius`` relations of it (at most ``limit`` nodes, nearest and then
+        by IRI first), and the relations among them; and how many nodes were within reach."""
+        self.node(iri)
+        reached, frontier = {iri}, {iri}
+        for _ in range(radius):
+            frontier = {n for f in sorted(frontier) for n in self.index.neighbours(f)} - reached
+            reached |= frontier
+        kept = [iri] + sorted(reached - {iri})[: limit - 1]
+        return self.index.subgraph(kept), len(reached)
+
     def text_hits(self, text: str) -> list[dict]:
         """Where the words occur in the source text (as written or as pinyin), each with the facts, entities
         and observations whose evidence spans overlap it, the innermost spans' first."""
         hits = self.texts.find(text)
+        targets = self.index.targets(span["span"] for hit in hits for span in hit["spans"])
         for hit in hits:
             cited, seen = [], set()
             for span in sorted(hit.pop("spans"), key=lambda sp: sp["end"] - sp["begin"]):
-                for target in self.targets.get(span["span"], []):
+                for target in targets.get(span["span"], []):
                     if target["href"] not in seen:
                         seen.add(target["href"])
                         cited.append({**target, "span": f"{span['begin']},{span['end']}"})
@@ -142,21 +186,26 @@ class Explorer:
 
     def ego_data(self, node: str) -> dict:
         """The ego graph of a node as vis-network data, each node with the path of its page."""
-        part = analytics.ego(self.projection, node, 1)
+        part, reached = self.neighbourhood(node)
         # Relation names on the edges help a small neighbourhood and bury a hub's; hover shows them anyway.
         nodes, edges, legend = views.vis_data(part, self.views, edge_labels=len(part) <= EDGE_LABELS_UP_TO)
         for item in nodes:
             item["url"] = pages.local_path(item["id"])
             item["borderWidth"] = 4 if item["id"] == node else 1
         options = self.views.options_of(self.views.views["ego"]) if "ego" in self.views.views else {}
-        return {"center": node, "nodes": nodes, "edges": edges, "options": options, "legend": legend}
+        return {"center": node, "nodes": nodes, "edges": edges, "options": options, "legend": legend,
+                "reached": reached}
 
     def charts_about(self, iri: str) -> list[charts.Chart]:
         return [c for c in self.charts if iri in c.about]
 
-    def resource(self, node: URIRef) -> dict:
-        """Everything the resource page of one IRI shows."""
-        data, names = self.data, self.names
+    def description(self, node: URIRef) -> Graph:
+        """What the graph says about ``node`` and the facts about it, read from the store or endpoint."""
+        return self.source.query(DESCRIPTION, {"node": node}).graph
+
+    def resource(self, node: URIRef, data: Graph) -> dict:
+        """Everything the resource page of one IRI shows; ``data`` is its ``description``."""
+        names = self.names
         iri = str(node)
         context = {
             "iri": iri,
@@ -182,8 +231,8 @@ class Explorer:
         }
         if (node, RDF.type, RDF.Statement) in data:
             context["statement"] = pages.fact_label(data, node, names)
-        if iri in self.projection:
-            attributes = self.projection.nodes[iri]
+        attributes = self.index.node(iri)
+        if attributes is not None:
             context["entity"] = attributes
             context["observations"] = [
                 {**o, "evidence": self.evidence(o["evidence"]), "href": pages.local_path(o["iri"])}
@@ -192,10 +241,26 @@ class Explorer:
             context["ego"] = self.ego_data(iri)
         return context
 
+    def view(self, view: views.View, entity: str | None) -> str:
+        """One view's page: a neighbourhood around ``entity`` for ego views, else the whole graph while it is
+        small enough to draw (``MAX_VIEW_NODES``)."""
+        if view.ego_radius is not None:
+            if not entity:
+                raise DataError(f"the view {view.name!r} shows one entity's neighbourhood: give ?entity=NAME",
+                                "entity")
+            center = self.resolve(entity, "entity")
+            part, _ = self.neighbourhood(center, view.ego_radius, MAX_VIEW_NODES)
+            return views.render(part, self.views, view, center)
+        entities = self.index.meta["entities"]
+        if entities > MAX_VIEW_NODES:
+            raise DataError(f"the graph has {entities} entities, more than a whole-graph view draws "
+                            f"({MAX_VIEW_NODES}): open an entity's neighbourhood (the ego view, or /canvas)", "view")
+        return views.render(self.index.projection(), self.views, view, entity)
+
 
 class Loader:
-    """The explorer's data for the parts that read it: prepared at startup by the app's lifespan (``prepare``), else
-    built on first use in a thread, never on the event loop, and kept for the life of the app (the graph is
+    """The explorer's data for the parts that read it: opened at startup by the app's lifespan (``prepare``), else
+    on first use in a thread, never on the event loop, and kept for the life of the app (the build is
     read-only)."""
 
     def __init__(self, site: Site):
@@ -214,8 +279,8 @@ _PREPARING = threading.Lock()
 
 
 def prepare(site: Site) -> Explorer:
-    """The explorer's data for ``site``, built once: at startup by the app's lifespan, so that no visitor waits for
-    it (else on first use)."""
+    """The explorer's data for ``site``, opened once: at startup by the app's lifespan, so that no visitor waits
+    for it (else on first use)."""
     with _PREPARING:
         if "explorer" not in site.prepared:
             site.prepared["explorer"] = Explorer.build(site)
@@ -236,8 +301,9 @@ def routes(site: Site):
             ex = await ready()
         except DataError as error:
             return error_page(error)
-        return page("home.html", documents=list(ex.documents.values()), entities=ex.projection.number_of_nodes(),
-                    relations=ex.projection.number_of_edges(), spans=len(ex.targets))
+        meta = ex.index.meta
+        return page("home.html", documents=list(ex.documents.values()), entities=meta["entities"],
+                    relations=meta["relations"], spans=meta["spans"])
 
     async def search(request: Request) -> Response:
         text = request.query_params.get("q", "").strip()
@@ -249,14 +315,14 @@ def routes(site: Site):
         except DataError as error:
             return error_page(error)
         # Matching walks every name and the article: off the event loop, so that other pages never wait for it.
-        names = await run_in_threadpool(analytics.find, ex.projection, text, 100) if text else []
+        names = await run_in_threadpool(ex.find, text, 100) if text else []
         found = [ex.entry(n) for n, _ in names]
         hits = await run_in_threadpool(ex.text_hits, text) if text else []
         if request.url.path.endswith(".json"):
             return JSONResponse({"query": text, "results": found, "text": hits})
         groups: dict[str, list[dict]] = {}
         if not text:
-            for node in ex.projection.nodes:
+            for node in await run_in_threadpool(lambda: list(ex.index.all_nodes(MAX_LISTED))):
                 item = ex.entry(node)
                 groups.setdefault(f"{item['type_zh']} · {item['type_en']}", []).append(item)
         return page(
@@ -265,6 +331,8 @@ def routes(site: Site):
             results=found,
             hits=hits,
             groups={k: sorted(v, key=lambda i: i["label_zh"]) for k, v in sorted(groups.items())},
+            entities=ex.index.meta["entities"],
+            listed=MAX_LISTED,
         )
 
     async def resource(request: Request) -> Response:
@@ -275,9 +343,10 @@ def routes(site: Site):
         node = ID[f"{kind}/{slug}"]
         try:
             ex = await ready()
+            data = await run_in_threadpool(ex.description, node) if pages.is_servable(node) else Graph()
         except DataError as error:
             return error_page(error)
-        if (node, None, None) not in ex.data and (None, None, node) not in ex.data:
+        if not data:
             return page("explorer_error.html", 404, message=f"nothing in the graph has the IRI {node}")
         if chosen is None:
             try:
@@ -289,11 +358,10 @@ def routes(site: Site):
                     f'<{pages.local_path(str(node))}{f.extension}>; rel="alternate"; type="{f.media_type}"'
                     for f in RDF_FORMATS
                 )
-                return page(
-                    "resource.html", headers={"Vary": "Accept", "Link": alternates}, **ex.resource(node)
-                )
+                context = await run_in_threadpool(ex.resource, node, data)
+                return page("resource.html", headers={"Vary": "Accept", "Link": alternates}, **context)
             chosen = next(f for f in RDF_FORMATS if f.media_type == media_type)
-        body = render(pages.description(ex.data, node), chosen, ex.context)
+        body = render(pages.description(data, node), chosen, ex.context)
         headers = {"Vary": "Accept", "Content-Location": f"{pages.local_path(str(node))}{chosen.extension}"}
         return Response(body, media_type=f"{chosen.media_type}; charset=utf-8", headers=headers)
 
@@ -309,15 +377,16 @@ def routes(site: Site):
         if not chosen:
             return page("explorer_error.html", 404, message=f"no source document {slug!r}")
         document = chosen[0]
-        spans = article.spans_of(ex.data, document)
+        spans = await run_in_threadpool(ex.index.spans_of, document.iri)
+        targets = await run_in_threadpool(ex.index.targets, [span["span"] for span in spans])
         mark = article.parse_mark(request.query_params.get("mark"), len(document.text))
         return page(
             "article.html",
             document=document,
-            text=article.annotate(document.text, spans, ex.targets, mark),
+            text=article.annotate(document.text, spans, targets, mark),
             marked=mark is not None,
             spans=spans,
-            targets=ex.targets,
+            targets=targets,
         )
 
     async def charts_page(request: Request) -> Response:
@@ -354,9 +423,7 @@ def routes(site: Site):
             view = ex.views.views.get(request.path_params["name"])
             if view is None:
                 return page("explorer_error.html", 404, message=f"no view {request.path_params['name']!r}")
-            body = await run_in_threadpool(
-                views.render, ex.projection, ex.views, view, request.query_params.get("entity")
-            )
+            body = await run_in_threadpool(ex.view, view, request.query_params.get("entity"))
         except DataError as error:
             return page("explorer_error.html", 400, message=str(error))
         # The page carries its own policy: its inline scripts allowed by their hashes, nothing fetched.

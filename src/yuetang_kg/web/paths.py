@@ -4,7 +4,8 @@ Names are matched exactly as ``yuetang-kg path`` matches them (``analytics.resol
 without tones, or id; an exact name first, else the single best partial match); a name that matches nothing,
 or several entities equally well, gets the candidates instead of a path. The shortest chains are drawn as a
 graph and listed hop by hop, each hop with its quote in its sentence and a link to that span in ``/article``.
-Resolution and the search run in a thread, on the undirected graph the explorer keeps.
+Resolution and the search run in a thread, over the explorer's index: a breadth-first search a level at a time
+(at most ``MAX_VISITED`` entities), then the paths through the entities it found.
 """
 
 from starlette.concurrency import run_in_threadpool
@@ -19,26 +20,25 @@ from .resources import local_path
 
 DEFAULT_PATHS, MAX_PATHS = 3, 10
 CANDIDATES = 10
+MAX_VISITED = 50_000  # entities the search may reach before it gives up
 
 
 def end(explorer, name: str, where: str) -> dict:
     """One end of the path: the entity a name resolves to, or the candidates and why none was chosen."""
-    graph = explorer.projection
     try:
-        node = analytics.resolve(graph, name, where)
+        node = explorer.resolve(name, where)
     except DataError as error:
-        found = [explorer.entry(n) for n, _ in analytics.find(graph, name, limit=CANDIDATES)]
+        found = [explorer.entry(n) for n, _ in explorer.find(name, limit=CANDIDATES)]
         return {"query": name, "entity": None, "candidates": found, "error": str(error)}
     return {"query": name, "entity": explorer.entry(node), "candidates": [],
-            "note": analytics.resolution_note(graph, name, node)}
+            "note": explorer.resolution_note(name, node)}
 
 
 def hop_data(explorer, hop: dict) -> dict:
-    graph = explorer.projection
     return {
         **hop,
-        "from_en": graph.nodes[hop["from"]]["label_en"],
-        "to_en": graph.nodes[hop["to"]]["label_en"],
+        "from_en": explorer.node(hop["from"])["label_en"],
+        "to_en": explorer.node(hop["to"])["label_en"],
         "from_href": local_path(hop["from"]),
         "to_href": local_path(hop["to"]),
         "evidence": explorer.evidence(hop["evidence"]),
@@ -48,13 +48,13 @@ def hop_data(explorer, hop: dict) -> dict:
 def drawing(explorer, paths: list[list[dict]]) -> dict:
     """The chains as vis-network data: every entity on them (``level``: its place along the first chain that
     passes it, so the chain reads left to right), every hop an arrow in its stated direction."""
-    graph, nodes, edges = explorer.projection, {}, {}
+    nodes, edges = {}, {}
     for path in paths:
         for step, hop in enumerate(path):
             for level, iri in ((step, hop["from"]), (step + 1, hop["to"])):
                 if iri in nodes:
                     continue
-                a = graph.nodes[iri]
+                a = explorer.node(iri)
                 style = explorer.views.style_of(a)
                 nodes[iri] = {"id": iri, "level": level, "label": a["label_zh"], "title": f"{a['label_zh']} · {a['label_en']}\n"
                               f"{a['type_zh']} · {a['type_en']}", "color": style.color, "shape": style.shape,
@@ -70,12 +70,17 @@ def drawing(explorer, paths: list[list[dict]]) -> dict:
 def find_paths(explorer, source: str, target: str, limit: int) -> dict:
     """The answer of /path.json: both ends as resolved, and the chains between them, best evidenced first."""
     ends = {"from": end(explorer, source, "from"), "to": end(explorer, target, "to")}
-    paths = []
+    paths, note = [], None
     if ends["from"]["entity"] and ends["to"]["entity"]:
         a, b = ends["from"]["entity"]["iri"], ends["to"]["entity"]["iri"]
-        found = analytics.shortest_paths(explorer.projection, a, b, limit, simple=explorer.simple)
-        paths = [[hop_data(explorer, h) for h in analytics.path_as_data(explorer.projection, hops)] for hops in found]
-    return {**ends, "paths": paths}
+        between = analytics.on_shortest_paths(explorer.index.adjacency, a, b, MAX_VISITED)
+        if between is None:
+            note = f"no connection found among the {MAX_VISITED} entities nearest to {ends['from']['query']!r}"
+        elif between:
+            part = explorer.index.subgraph(between)
+            found = analytics.shortest_paths(part, a, b, limit)
+            paths = [[hop_data(explorer, h) for h in analytics.path_as_data(part, hops)] for hops in found]
+    return {**ends, "paths": paths, "note": note}
 
 
 def routes(loader, pages) -> list[Route]:

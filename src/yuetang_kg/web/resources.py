@@ -5,10 +5,13 @@ The instance IRIs are ``https://w3id.org/yuetang-kg/id/…``; the site serves th
 stripped), so a w3id redirect to the site lands on the same page.
 """
 
+from collections.abc import Callable
+
 from rdflib import RDF, Graph, Literal, URIRef
 
 from ..namespaces import ID, PREFIXES, YKG
 from ..project import curie, kind_and_slug, labels
+from ..sparql_text import writable_iri
 
 # Literals longer than this (the article itself, as the document's nif:isString) are cut on the page.
 LONG_LITERAL = 300
@@ -23,21 +26,37 @@ def local_path(iri: str) -> str | None:
     return f"/id/{iri[len(str(ID)) :]}" if kind_and_slug(iri) else None
 
 
-class Labels:
-    """zh and en labels of any term: from the data, else from the ontology, else its short name."""
+def is_servable(node: URIRef) -> bool:
+    """Whether an IRI from a request can name an instance here: an instance IRI that a query can hold."""
+    return kind_and_slug(str(node)) is not None and writable_iri(str(node))
 
-    def __init__(self, data: Graph, ontology: Graph):
-        self.data, self.ontology = data, ontology
-        self._cache: dict = {}
+
+class Labels:
+    """zh and en labels of any term, from ``lookup(iri)`` (the explorer's index), else its short name."""
+
+    def __init__(self, lookup: Callable[[str], tuple[str, str] | None]):
+        self.lookup = lookup
+
+    @classmethod
+    def of_graphs(cls, data: Graph, ontology: Graph) -> "Labels":
+        """Labels from the data, else from the ontology (what the index is written from)."""
+
+        def lookup(iri: str) -> tuple[str, str] | None:
+            term = URIRef(iri)
+            found = labels(data, term) or labels(ontology, term)
+            name = curie(term)
+            return (found.get("zh", found.get("", name)), found.get("en", found.get("", name))) if found else None
+
+        return cls(lookup)
 
     def of(self, term) -> tuple[str, str]:
         if isinstance(term, Literal):
             return str(term), str(term)
-        if term not in self._cache:
-            found = labels(self.data, term) or labels(self.ontology, term)
+        found = self.lookup(str(term)) if isinstance(term, URIRef) else None
+        if found is None:
             name = curie(term) if isinstance(term, URIRef) else str(term)
-            self._cache[term] = (found.get("zh", found.get("", name)), found.get("en", found.get("", name)))
-        return self._cache[term]
+            return name, name
+        return found
 
 
 def value(term, names: Labels) -> dict:

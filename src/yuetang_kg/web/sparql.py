@@ -148,7 +148,7 @@ def describe_service(request: Request, site: Site, formats: list[str]) -> Respon
     if media_type == "text/html":
         return RedirectResponse(QUERY_PAGE, 303, headers=CORS)
     endpoint = site.release.base_url + "sparql"  # configured, never the request's Host header
-    graph = service.service_description(endpoint, len(site.data) + len(site.ontology), site.settings)
+    graph = service.service_description(endpoint, site.triples(), site.settings)
     fmt = next(f for f in FORMATS.values() if f.media_type == media_type)
     headers = {**CORS, "Content-Type": content_type(media_type), "Vary": "Accept"}
     return Response(serialize(graph, fmt), 200, headers=headers)

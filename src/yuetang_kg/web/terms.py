@@ -8,7 +8,6 @@ POST ``{"iris": [IRI, …]}`` (at most ``MAX_IRIS``, body at most 100 kB); the a
 
 import json
 
-from rdflib import URIRef
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -23,16 +22,15 @@ MAX_BODY = 100_000
 def describe(explorer, iri: str) -> dict | None:
     """What the result views show of one IRI: an entity as the explorer shows it, any other term by its
     labels; None for an IRI that appears nowhere in the graph or the ontology."""
-    if iri in explorer.projection:
-        a = explorer.projection.nodes[iri]
+    a = explorer.index.node(iri)
+    if a is not None:
         style = explorer.views.style_of(a)
         return {"label_zh": a["label_zh"], "label_en": a["label_en"], "type_zh": a["type_zh"],
                 "type_en": a["type_en"], "color": style.color, "shape": style.shape, "href": local_path(iri)}
-    node = URIRef(iri)
-    patterns = ((node, None, None), (None, None, node), (None, node, None))
-    if not any(pattern in graph for graph in (explorer.data, explorer.ontology) for pattern in patterns):
+    found = explorer.index.label(iri)  # the index labels every IRI of the data and the ontology
+    if found is None:
         return None
-    zh, en = explorer.names.of(node)
+    zh, en = found
     return {"label_zh": zh, "label_en": en, "type_zh": "", "type_en": "", "color": None, "shape": None,
             "href": local_path(iri)}
 

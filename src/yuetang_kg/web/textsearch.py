@@ -3,11 +3,11 @@
 sentence that names it). Each hit is a code-point range of a document, shown in its sentence, linked to that
 range highlighted in ``/article`` and to the facts whose evidence spans overlap it.
 
-The pinyin of every character is computed once (pypinyin), when the explorer's data is built: per document,
+The pinyin of every character is computed once (pypinyin), when the explorer's index is built: per document,
 the toneless syllables run together into one key string, with the syllable each letter belongs to, so that a
 pinyin query is a substring search that must start on a syllable.
 
->>> index = TextIndex([Source("d", "doc", "湘潭市岳塘区，七星村。")], [])
+>>> index = TextIndex([Source("d", "doc", "湘潭市岳塘区，七星村。")])
 >>> [(h["begin"], h["end"], h["quote"]) for h in index.find("qixing")]
 [(7, 9, '七星')]
 >>> [(h["begin"], h["end"]) for h in index.find("岳塘")]
@@ -16,7 +16,8 @@ pinyin query is a substring search that must start on a syllable.
 
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from pypinyin import lazy_pinyin
 
@@ -26,18 +27,14 @@ from .article import context
 MAX_HITS = 50
 
 
-@dataclass(frozen=True)
-class Source:
-    iri: str
-    slug: str
-    text: str
-
-
-class _Pinyin:
+class Pinyin:
     """One document's toneless pinyin: ``key`` all syllables run together; ``starts[i]`` where syllable i
-    begins in ``key``; ``chars[i]`` the code-point range of the text it reads."""
+    begins in ``key``; ``chars[i]`` the code point of the text it reads."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str = "", key: str | None = None, starts: list[int] = (), chars: list[int] = ()):
+        if key is not None:  # as the index stored it
+            self.key, self.starts, self.chars = key, list(starts), list(chars)
+            return
         self.key, self.starts, self.chars = "", [], []
         pieces = lazy_pinyin(text, errors=lambda chunk: [None] * len(chunk))
         if len(pieces) != len(text):
@@ -46,8 +43,11 @@ class _Pinyin:
             syllable = search_key(piece) if piece is not None else ""
             if syllable:
                 self.starts.append(len(self.key))
-                self.chars.append((position, position + 1))
+                self.chars.append(position)
                 self.key += syllable
+
+    def as_json(self) -> dict:
+        return {"key": self.key, "starts": self.starts, "chars": self.chars}
 
     def find(self, wanted: str) -> list[tuple[int, int]]:
         """Character ranges whose pinyin starts on a syllable with ``wanted`` (the last syllable may be cut)."""
@@ -56,17 +56,30 @@ class _Pinyin:
             first = bisect_right(self.starts, at) - 1
             if self.starts[first] == at:
                 last = bisect_right(self.starts, at + len(wanted) - 1) - 1
-                found.append((self.chars[first][0], self.chars[last][1]))
+                found.append((self.chars[first], self.chars[last] + 1))
             at = self.key.find(wanted, at + 1)
         return found
 
 
+@dataclass(frozen=True)
+class Source:
+    iri: str
+    slug: str
+    text: str
+    reading: Pinyin | None = field(default=None, compare=False)  # computed when not given
+
+
+def _no_spans(document: str, begin: int, end: int) -> list[dict]:
+    return []
+
+
 class TextIndex:
-    def __init__(self, sources: list[Source], spans: list[dict]):
+    """The documents' texts and readings; ``spans_over(document, begin, end)`` gives the spans over a hit."""
+
+    def __init__(self, sources: list[Source], spans_over: Callable[[str, int, int], list[dict]] = _no_spans):
         self.sources = sources
-        self.pinyin = {s.iri: _Pinyin(s.text) for s in sources}
-        self.spans = {s.iri: sorted((sp for sp in spans if sp["document"] == s.iri), key=lambda sp: sp["begin"])
-                      for s in sources}
+        self.pinyin = {s.iri: s.reading or Pinyin(s.text) for s in sources}
+        self.spans_over = spans_over
 
     def find(self, text: str, limit: int = MAX_HITS) -> list[dict]:
         """Hits in text order per document: the words as written, else (for Latin letters) as pinyin."""
@@ -82,7 +95,7 @@ class TextIndex:
                 hits.append({"document": source.iri, "slug": source.slug, "begin": begin, "end": end,
                              "before": before, "quote": quote, "after": after,
                              "href": f"/article/{source.slug}?mark={begin},{end}#hit",
-                             "spans": [sp for sp in self.spans[source.iri] if sp["begin"] < end and begin < sp["end"]]})
+                             "spans": self.spans_over(source.iri, begin, end)})
             if len(hits) >= limit:
                 break
         return hits
