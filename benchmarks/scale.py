@@ -22,6 +22,7 @@ import json
 import re
 import resource
 import shutil
+import sqlite3
 import socket
 import statistics
 import subprocess
@@ -30,6 +31,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import closing
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -38,6 +40,9 @@ from attack import tree_rss_mb  # benchmarks/ is on the path when a script here 
 from yuetang_kg.build import REPORT_NAME
 from yuetang_kg.bundle import file_sha256
 from yuetang_kg.catalogue import load_catalogue
+from yuetang_kg.index import ALIAS_ID, INDEX_NAME, dumps, write_index
+from yuetang_kg.namespaces import ID
+from yuetang_kg.publication import CONTEXT_FILE
 from yuetang_kg.store import STORE_DIR, OxigraphStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +50,7 @@ QUERIES = ("village_industries", "entity_card", "place_ancestors", "observations
 PAGES = {"/search": "/search?q=%E4%B8%83%E6%98%9F", "/id/…": "/id/place/zhaoshan-qixing-cun"}
 _IRI = re.compile(rb"(https://w3id\.org/yuetang-kg/id/[a-z-]+/)")
 _BNODE = re.compile(rb"_:([A-Za-z0-9]+)")
+_TEXT_IRI = re.compile(r"((?:https://w3id\.org/yuetang-kg|\B)/id/[a-z-]+/)")
 
 
 def write_corpus(source: Path, copies: int, out: Path) -> int:
@@ -60,8 +66,9 @@ def write_corpus(source: Path, copies: int, out: Path) -> int:
             prefix = b"c%d-" % copy
             for line in original:
                 nt.write(_BNODE.sub(rb"_:" + prefix.replace(b"-", b"x") + rb"\1", _IRI.sub(rb"\1" + prefix, line)))
-    for name in ("ontology.nt",):
+    for name in ("ontology.nt", CONTEXT_FILE):
         shutil.copy(source / name, out / name)
+    write_corpus_index(source / INDEX_NAME, copies, out / INDEX_NAME)
     store = ox.Store(str(out / STORE_DIR))
     store.bulk_load(path=str(out / "yuetang.nt"), format=ox.RdfFormat.N_TRIPLES)
     store.bulk_load(path=str(out / "ontology.nt"), format=ox.RdfFormat.N_TRIPLES)
@@ -72,11 +79,63 @@ def write_corpus(source: Path, copies: int, out: Path) -> int:
     triples = len(original) * copies
     report.update(
         triples=triples,
-        outputs={p.name: file_sha256(p) for p in sorted(out.glob("*.nt"))},
+        outputs={p.name: file_sha256(p) for p in sorted([*out.glob("*.nt"), out / CONTEXT_FILE])},
         store={"folder": STORE_DIR, "triples": stored},
+        index={"file": INDEX_NAME, "sha256": file_sha256(out / INDEX_NAME)},
     )
     (out / REPORT_NAME).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return triples
+
+
+def write_corpus_index(source: Path, copies: int, out: Path) -> None:
+    """The explorer's index of N renamed copies: every row of ``source`` once per copy, its IRIs, page paths,
+    slugs and id spellings renamed as ``write_corpus`` renames the triples."""
+    with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as db:
+        tables = {name: db.execute(f"SELECT * FROM {name} ORDER BY rowid").fetchall()  # noqa: S608 - our tables
+                  for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'meta'")}
+        meta = {key: json.loads(value) for key, value in db.execute("SELECT key, value FROM meta")}
+
+    def renamed(rows, copy: int, slugs: tuple[int, ...] = ()):
+        if copy == 0:
+            return rows
+        prefix = f"c{copy}-"
+        found = []
+        for row in rows:
+            row = [_TEXT_IRI.sub(rf"\1{prefix}", v) if isinstance(v, str) else v for v in row]
+            for column in slugs:
+                row[column] = prefix + row[column]
+            found.append(tuple(row))
+        return found
+
+    def spelling_rows(rows, copy: int):
+        renamed_rows = renamed(rows, copy)
+        # the id spelling (alias 2) of a renamed slug is the renamed slug's key
+        return [(f"c{copy}{key}" if alias == ALIAS_ID and copy else key, alias, kind, iri)
+                for key, alias, kind, iri in renamed_rows]
+
+    def document_rows(rows, copy: int):
+        found = []
+        for iri, slug, data, pinyin in renamed(rows, copy, slugs=(1,)):
+            found.append((iri, slug, dumps({**json.loads(data), "slug": slug}), pinyin))
+        return found
+
+    def instance_rows(rows, copy: int, iri_column: int):
+        # the ontology's terms and the prefixes are shared by every copy: listed once
+        return [r for r, o in zip(renamed(rows, copy), rows, strict=True) if copy == 0 or r[iri_column] != o[iri_column]]
+
+    made = {}
+    for name, rows in tables.items():
+        if name in ("term", "label"):
+            made[name] = [row for copy in range(copies) for row in instance_rows(rows, copy, 0)]
+            continue
+        if name == "spelling":
+            instances = [row for row in rows if row[3].startswith(str(ID))]
+            made[name] = rows + [row for copy in range(1, copies) for row in spelling_rows(instances, copy)]
+            continue
+        make = {"node": lambda r, c: renamed(r, c, slugs=(1,)), "spelling": spelling_rows,
+                "document": document_rows}.get(name, renamed)
+        made[name] = [row for copy in range(copies) for row in make(rows, copy)]
+    write_index(out, made, {key: value * copies for key, value in meta.items()})
 
 
 def timed(call, repeat: int = 5) -> tuple[float, float]:

@@ -152,7 +152,7 @@ def test_no_acceptable_format_is_406_listing_the_offers(client):
     assert wrong.status_code == 406 and "ttl" in wrong.text
 
 
-def test_service_description_with_void(client, site):
+def test_service_description_with_void(client, site, built):
     answer = client.get("/sparql")
     assert answer.status_code == 200 and answer.headers["content-type"] == "text/turtle; charset=utf-8"
     description = Graph().parse(data=answer.text, format="turtle")
@@ -161,7 +161,7 @@ def test_service_description_with_void(client, site):
     assert (service, URIRef(sd + "endpoint"), service) in description
     assert (service, URIRef(sd + "supportedLanguage"), URIRef(sd + "SPARQL11Query")) in description
     dataset = description.value(service, URIRef(sd + "defaultDataset"))
-    assert int(description.value(dataset, VOID.triples)) == len(site.data) + len(site.ontology)
+    assert int(description.value(dataset, VOID.triples)) == len(built.graph) + len(built.ontology)
     full_description = description.value(dataset, RDFS.seeAlso)
     assert client.get(str(full_description)).status_code == 200  # the site's whole VoID + DCAT
     as_jsonld = client.get("/sparql", headers={"Accept": "application/ld+json"})
@@ -204,10 +204,10 @@ def test_refused_and_malformed_requests(client, request_kwargs, status, words):
     assert answer.headers["access-control-allow-origin"] == "*"
 
 
-def test_the_store_is_unchanged_after_refused_updates(client, site):
+def test_the_store_is_unchanged_after_refused_updates(client, built):
     client.get("/sparql", params={"query": "DELETE WHERE { ?s ?p ?o }"})
     count = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}).json()
-    assert int(count["results"]["bindings"][0]["n"]["value"]) == len(site.data) + len(site.ontology)
+    assert int(count["results"]["bindings"][0]["n"]["value"]) == len(built.graph) + len(built.ontology)
 
 
 def test_oversized_requests_are_refused(capped_client):

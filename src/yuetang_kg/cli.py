@@ -10,20 +10,28 @@ from urllib.parse import urlsplit
 import click
 
 from . import analytics
-from .build import build, build_graph, class_counts
+from .build import build, build_graph
 from .catalogue import load_catalogue, parse_query_file
 from .describe import DEFAULT_BASE_URL
 from .errors import DataError
 from .export import WHAT, export
 from .files import write_atomic
 from .formats import FORMATS
-from .project import to_networkx
 from .remote import RemoteStore, upload
 from .results import ROW_FORMATS, format_rows
 from .store import STORES, OxigraphStore, open_store
 from .views import load_views, write_views
 from .web.site import Settings
-from .workspace import Paths, built_store, check_build, load_graphs, resolve_paths, served_release
+from .workspace import (
+    Paths,
+    built_store,
+    check_build,
+    load_counts,
+    load_graphs,
+    load_projection,
+    resolve_paths,
+    served_release,
+)
 
 CONNECTIONS = 256  # open connections and requests at once; uvicorn answers more with 503
 
@@ -156,10 +164,10 @@ def validate_command(data, ontology, out):
 @path_options
 def stats_command(with_graph, data, ontology, out):
     """Counts of the graph: triples and instances per class, as JSON on stdout."""
-    graph, onto = load_graphs(paths_from(data, ontology, out), progress)
-    stats = {"triples": len(graph), "classes": class_counts(graph)}
+    paths = paths_from(data, ontology, out)
+    stats = load_counts(paths, progress)
     if with_graph:
-        stats["graph"] = analytics.summary(to_networkx(graph, onto))
+        stats["graph"] = analytics.summary(load_projection(paths, progress))
     click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
 
 
@@ -172,8 +180,7 @@ def stats_command(with_graph, data, ontology, out):
 def path_command(source, target, limit, fmt, data, ontology, out):
     """How SOURCE and TARGET are connected: the shortest chains of relations between two entities (named in zh,
     en, pinyin with or without tones, or by id), each hop with its relation and the evidence quote."""
-    graph, onto = load_graphs(paths_from(data, ontology, out), progress)
-    projection = to_networkx(graph, onto)
+    projection = load_projection(paths_from(data, ontology, out), progress)
     start = analytics.resolve(projection, source, "SOURCE")
     end = analytics.resolve(projection, target, "TARGET")
     for name, node in ((source, start), (target, end)):
@@ -205,8 +212,7 @@ def viz_command(view, output, entity, viz_dir, data, ontology, out):
     VIEW names one view (default: every view that needs no --entity); `viz ego --entity 七星村` draws the
     neighbourhood of one entity. An index.html links every view file of the folder."""
     paths = paths_from(data, ontology, out, viz=viz_dir)
-    graph, onto = load_graphs(paths, progress)
-    written = write_views(to_networkx(graph, onto), load_views(paths.viz), output or (out or Path("dist")) / "viz",
+    written = write_views(load_projection(paths, progress), load_views(paths.viz), output or (out or Path("dist")) / "viz",
                           [view] if view else None, entity)
     for path in written:
         progress(f"wrote {path}")

@@ -14,13 +14,16 @@ import json
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+import networkx as nx
 from rdflib import XSD, Graph, Literal
 
-from .build import build_graph, release_of
+from .build import build_graph, class_counts, release_of
 from .bundle import FOLDERS, REPORT_NAME, file_sha256, inputs_hash, installed_root
 from .describe import Release
 from .errors import DataError
+from .index import Index
 from .ontology import load_ontology
+from .project import to_networkx
 
 
 @dataclass(frozen=True)
@@ -127,3 +130,27 @@ def built_store(paths: Paths) -> Path | None:
         return None
     store = check_build(paths).get("store")
     return None if store is None else paths.out / store["folder"]
+
+
+def load_projection(paths: Paths, progress=lambda message: None) -> nx.MultiDiGraph:
+    """The entity graph (``project.to_networkx``): read from the build's index, or projected from a graph built
+    in memory when not built yet; the dump is never parsed for it."""
+    if (paths.out / REPORT_NAME).exists():
+        report = check_build(paths)
+        if "index" in report:
+            index = Index(paths.out / report["index"]["file"])
+            try:
+                return index.projection()
+            finally:
+                index.close()
+    data, ontology = load_graphs(paths, progress)
+    return to_networkx(data, ontology)
+
+
+def load_counts(paths: Paths, progress=lambda message: None) -> dict:
+    """Triples and instances per class: from the build report, else counted on a graph built in memory."""
+    if (paths.out / REPORT_NAME).exists():
+        report = check_build(paths)
+        return {"triples": report["triples"], "classes": report["classes"]}
+    data, _ = load_graphs(paths, progress)
+    return {"triples": len(data), "classes": class_counts(data)}

@@ -50,7 +50,7 @@ def prepare(site: Site) -> Reconciler:
     """The matcher over the explorer's projection, built once."""
     with _PREPARING:
         if "reconcile" not in site.prepared:
-            site.prepared["reconcile"] = Reconciler(explorer.prepare(site).projection)
+            site.prepared["reconcile"] = Reconciler(explorer.prepare(site).index.projection())
         return site.prepared["reconcile"]
 
 

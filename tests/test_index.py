@@ -1,0 +1,117 @@
+"""The explorer's index: written at build time, it holds the projection as built, ranks names as the projection's
+own search ranks them, is byte-identical between builds, is replaced atomically, and lets the web app serve every
+page without parsing the graph."""
+
+import sqlite3
+
+import pytest
+import rdflib
+from starlette.testclient import TestClient
+
+from yuetang_kg import analytics
+from yuetang_kg.errors import DataError
+from yuetang_kg.index import INDEX_NAME, Index, write_index
+from yuetang_kg.web import explorer
+from yuetang_kg.web.app import create_app
+from yuetang_kg.web.indexing import tables, write_explorer_index
+from yuetang_kg.web.site import Settings, Site
+
+
+@pytest.fixture(scope="module")
+def index(built):
+    opened = Index(built.out / INDEX_NAME)
+    yield opened
+    opened.close()
+
+
+def search_texts(projection) -> list[str]:
+    """Names, their prefixes and inner parts, pinyin and ids of every entity, and texts that match nothing."""
+    texts = {"zz-nothing", "村", "qi", "Xiangtan", " 七星村 "}
+    for _, a in projection.nodes(data=True):
+        for name in analytics.names_of(a):
+            texts |= {name, name[:2], name[1:3]}
+        texts |= {a["slug"], a["iri"], f"{a['kind']}/{a['slug']}"}
+    return sorted(t for t in texts if t.strip())
+
+
+def test_the_index_holds_the_projection_as_built(index, projection):
+    stored = index.projection()
+    assert list(stored.nodes) == list(projection.nodes)
+    assert all(stored.nodes[n] == projection.nodes[n] for n in projection.nodes)
+    assert list(stored.edges(keys=True, data=True)) == list(projection.edges(keys=True, data=True))
+    assert index.meta["entities"] == projection.number_of_nodes()
+
+
+def test_names_rank_as_the_projection_search_ranks_them(built, index, projection, catalogue):
+    ex = explorer.Explorer(index, None, None, None, {}, [], {}, None)
+    texts = search_texts(projection)
+    assert len(texts) > 500
+    for text in texts:
+        assert ex.find(text, 100) == analytics.find(projection, text, 100), text
+
+
+def test_neighbourhoods_are_those_of_the_projection(index, projection):
+    for node in list(projection.nodes)[::7]:
+        expected = analytics.ego(projection, node, 1)
+        found = index.subgraph({node} | index.neighbours(node))
+        assert set(found.nodes) == set(expected.nodes), node
+        assert sorted(found.edges(keys=True)) == sorted(expected.edges(keys=True)), node
+
+
+def test_shortest_paths_through_the_index_are_the_projections(index, projection):
+    pairs = [(a, b) for a in list(projection.nodes)[::40] for b in list(projection.nodes)[5::60] if a != b]
+    assert len(pairs) > 20
+    for a, b in pairs:
+        between = analytics.on_shortest_paths(index.adjacency, a, b, 100_000)
+        expected = analytics.shortest_paths(projection, a, b, 3)
+        found = analytics.shortest_paths(index.subgraph(between), a, b, 3) if between else []
+        assert [[(h.source, h.target) for h in p] for p in found] == \
+            [[(h.source, h.target) for h in p] for p in expected], (a, b)
+
+
+def test_the_search_gives_up_past_its_bound_rather_than_walk_the_whole_graph(index, projection):
+    nodes = list(projection.nodes)
+    assert analytics.on_shortest_paths(index.adjacency, nodes[0], nodes[-1], 1) is None
+
+
+def test_the_index_is_byte_identical_between_builds(built, tmp_path):
+    first = write_explorer_index(tmp_path / "a", built.graph, built.ontology)
+    second = write_explorer_index(tmp_path / "b", built.graph, built.ontology)
+    assert first.read_bytes() == second.read_bytes() == (built.out / INDEX_NAME).read_bytes()
+
+
+def test_a_failed_write_leaves_the_old_index_and_no_temporary_file(built, tmp_path):
+    path = write_explorer_index(tmp_path, built.graph, built.ontology)
+    before = path.read_bytes()
+    rows, meta = tables(built.graph, built.ontology)
+    rows["node"] = [*rows["node"], rows["node"][0]]  # a duplicate key: the insert fails half-way
+    with pytest.raises(sqlite3.IntegrityError):
+        write_index(path, rows, meta)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [INDEX_NAME]
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda path: path.unlink(), "the explorer's index is missing; run yuetang-kg build"),
+    (lambda path: path.write_bytes(b"not a database" * 100), "cannot read the explorer's index"),
+])
+def test_a_missing_or_broken_index_names_the_file(built, tmp_path, damage, words):
+    path = write_explorer_index(tmp_path, built.graph, built.ontology)
+    damage(path)
+    with pytest.raises(DataError, match=words) as raised:
+        Index(path)
+    assert str(path) in str(raised.value)
+
+
+def test_the_site_serves_every_page_without_parsing_the_graph(built, catalogue, repo_paths, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the web app parsed a graph")
+
+    site = Site(built.out, catalogue, Settings(workers=1), viz=repo_paths.data.parent / "viz")
+    monkeypatch.setattr(rdflib.Graph, "parse", refuse)
+    with TestClient(create_app(site)) as client:
+        for path in ("/", "/search?q=七星", "/search", "/id/place/zhaoshan-qixing-cun", "/id/place/yuetang-qu.ttl",
+                     "/article/yuetang-2024", "/charts", "/path?from=七星村&to=湘潭市", "/canvas?start=七星村",
+                     "/neighbours.json?iri=https://w3id.org/yuetang-kg/id/place/yuetang-qu", "/complete.json?q=qix",
+                     "/views/ego?entity=七星村", "/queries/village_industries.json"):
+            assert client.get(path).status_code == 200, path
