@@ -315,3 +315,29 @@ def test_the_trade_citys_page_reads_its_former_business_as_former(client):
     facts = visible_text(page)
     assert re.search(r"家电百货 household appliances[^（]*（过去 former）", facts), facts[:2000]
     assert re.search(r"新媒体[^（]*（现在 current）", facts)
+
+
+def test_charts_of_one_document_and_an_unknown_one(client):
+    every = client.get("/charts.json").json()
+    assert client.get("/charts.json?document=yuetang-2024").json() == every and every
+    assert client.get("/charts?document=no-such-document").status_code == 404
+
+
+def test_pages_over_a_corpus_stay_bounded_and_say_so(client, monkeypatch):
+    """What a page lists or draws is capped (a corpus has entities and charts by the hundred thousand); past the
+    cap the page says how many there are and where to find the rest."""
+    monkeypatch.setattr(explorer, "MAX_LISTED", 5)
+    monkeypatch.setattr(explorer, "MAX_CHARTS", 2)
+    monkeypatch.setattr(explorer, "MAX_VIEW_NODES", 10)
+    monkeypatch.setattr(explorer, "MAX_EGO", 4)
+    listing = client.get("/search").text
+    assert listing.count('<li><a href="/id/') == 5 and "the first 5 (by IRI) are listed here" in listing
+    charts_page = client.get("/charts").text
+    assert charts_page.count('<section class="chart"') == 2 and "the first 2 are drawn here" in charts_page
+    whole = client.get("/views/whole")
+    assert whole.status_code == 400 and "more than a whole-graph view draws (10)" in whole.text
+    ego = client.get("/views/ego?entity=岳塘区")
+    assert ego.status_code == 200 and "(10 nodes" in ego.text and "the 10 nearest are drawn" in ego.text
+    hub = client.get("/id/place/yuetang-qu").text
+    data = json.loads(re.search(r'<script type="application/json" id="ego-data">(.*?)</script>', hub, re.DOTALL)[1])
+    assert len(data["nodes"]) == 4 and data["reached"] > 4 and "3 are drawn here: open the others" in hub

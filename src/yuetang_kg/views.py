@@ -293,9 +293,10 @@ def center_of(graph: nx.MultiDiGraph, view: View, entity: str | None) -> str | N
     return resolve(graph, entity, "--entity")
 
 
-def render(graph: nx.MultiDiGraph, views: ViewSet, view: View, entity: str | None = None) -> str:
+def render(graph: nx.MultiDiGraph, views: ViewSet, view: View, entity: str | None = None, note: str | None = None
+           ) -> str:
     """One view as a self-contained HTML page: pyvis' inline vis-network, our escaped header, legend and
-    search box, nothing fetched from the network."""
+    search box, nothing fetched from the network; ``note`` says what was left out."""
     center = center_of(graph, view, entity)
     part = select(graph, view, center)
     nodes, edges, legend = vis_data(part, views, view.edge_labels)
@@ -319,7 +320,8 @@ def render(graph: nx.MultiDiGraph, views: ViewSet, view: View, entity: str | Non
     header = (
         f'<header class="view-header"><h1>{html.escape(heading)}</h1>'
         f"<p>{html.escape(view.description)} ({len(nodes)} nodes, {len(edges)} relations)</p>"
-        '<form class="view-search" role="search"><input id="view-search" type="search" autocomplete="off" '
+        + (f'<p class="view-note">{html.escape(note)}</p>' if note else "")
+        + '<form class="view-search" role="search"><input id="view-search" type="search" autocomplete="off" '
         'placeholder="搜索 search: 七星村 / qixing / Qixing Village" aria-label="search">'
         '<ol id="view-search-results"></ol></form>'
         f"{legend_html(legend)}</header>"

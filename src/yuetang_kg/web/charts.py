@@ -79,6 +79,11 @@ class Chart:
     def about(self) -> set[str]:
         return {bar["about"] for panel in self.panels for bar in panel}
 
+    @property
+    def documents(self) -> set[str]:
+        """The source documents its figures are quoted from."""
+        return {span["document"] for panel in self.panels for bar in panel for span in bar["evidence"]}
+
 
 def _slug(iri: str) -> str:
     parts = kind_and_slug(iri)
@@ -110,10 +115,15 @@ def charts(observations: list[dict], comparisons: list[Comparison], about_labels
         }
         for o in observations
     }
+    deriving: dict[str, list[dict]] = {}  # an observation's derived figures, so that each chain looks up its own
+    for o in by_iri.values():
+        if o["derived_from"]:
+            deriving.setdefault(o["derived_from"][0], []).append(o)
     found = []
     for chain in _series(by_iri):
         members = {o["iri"] for o in chain}
-        derived = [o for o in by_iri.values() if o["derived_from"] and set(o["derived_from"]) <= members]
+        candidates = [o for member in chain for o in deriving.get(member["iri"], [])]
+        derived = sorted((o for o in candidates if set(o["derived_from"]) <= members), key=lambda o: o["iri"])
         checked = [by_iri[o["compares_with"]] for o in derived if o["compares_with"] in by_iri]
         last = chain[-1]
         found.append(

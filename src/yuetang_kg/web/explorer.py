@@ -3,8 +3,8 @@ article, indicator charts and the interactive views, with vis-network served fro
 
 Routes: ``/`` (home), ``/search`` (+ ``/search.json``), ``/id/<kind>/<slug>`` (+ ``.ttl``, ``.nt``,
 ``.jsonld``, ``.rdf``), ``/article`` and ``/article/<slug>`` (``?mark=BEGIN,END`` highlights a range),
-``/charts`` (+ ``/charts.json``), ``/views`` and ``/views/<name>`` (``?entity=`` for the ego view),
-``/static/explorer/<file>`` and ``/static/vis-network/<file>``; and the parts that read the same data: the
+``/charts`` (+ ``/charts.json``; ``?document=SLUG`` for one source document's), ``/views`` and
+``/views/<name>`` (``?entity=`` for the ego view), ``/static/explorer/<file>`` and ``/static/vis-network/<file>``; and the parts that read the same data: the
 completion index (``complete``), the term lookup of the result views (``terms``), the path finder
 (``paths``) and the exploration canvas (``canvas``).
 
@@ -85,6 +85,7 @@ CONSTRUCT { ?s ?p ?o } WHERE {
 }
 """
 MAX_LISTED = 2000  # entities listed on /search without a text; past it, a notice says how many there are
+MAX_CHARTS = 100  # charts one page draws
 MAX_EGO = 200  # neighbours drawn around an entity on its page (a hub's most are left to /canvas)
 MAX_VIEW_NODES = 3000  # entities a whole-graph view draws; a larger graph is viewed one neighbourhood at a time
 RESOLVE_CANDIDATES = 1000
@@ -159,15 +160,16 @@ class Explorer:
     def resolution_note(self, name: str, iri: str) -> str | None:
         return analytics.choice_note(self.find(name), name, iri, self.describe)
 
-    def neighbourhood(self, iri: str, radius: int = 1, limit: int = MAX_EGO) -> tuple[nx.MultiDiGraph, int]:
+    def neighbourhood(self, iri: str, radius: int = 1, limit: int | None = None) -> tuple[nx.MultiDiGraph, int]:
         """The entity, what lies within ``radius`` relations of it (at most ``limit`` nodes, nearest and then
         by IRI first), and the relations among them; and how many nodes were within reach."""
         self.node(iri)
-        reached, frontier = {iri}, {iri}
+        levels, reached = [[iri]], {iri}
         for _ in range(radius):
-            frontier = {n for f in sorted(frontier) for n in self.index.neighbours(f)} - reached
-            reached |= frontier
-        kept = [iri] + sorted(reached - {iri})[: limit - 1]
+            around = self.index.adjacency(levels[-1])
+            levels.append(sorted({n for f in levels[-1] for n in around[f]} - reached))
+            reached.update(levels[-1])
+        kept = [n for level in levels for n in level][: limit or MAX_EGO]
         return self.index.subgraph(kept), len(reached)
 
     def text_hits(self, text: str) -> list[dict]:
@@ -254,8 +256,12 @@ class Explorer:
                 raise DataError(f"the view {view.name!r} shows one entity's neighbourhood: give ?entity=NAME",
                                 "entity")
             center = self.resolve(entity, "entity")
-            part, _ = self.neighbourhood(center, view.ego_radius, MAX_VIEW_NODES)
-            return views.render(part, self.views, view, center)
+            part, reached = self.neighbourhood(center, view.ego_radius, MAX_VIEW_NODES)
+            note = None
+            if reached > len(part):
+                note = (f"{reached} entities lie within {view.ego_radius} relation(s) of it: the {len(part)} nearest "
+                        "are drawn (open the others from /canvas)")
+            return views.render(part, self.views, view, center, note)
         entities = self.index.meta["entities"]
         if entities > MAX_VIEW_NODES:
             raise DataError(f"the graph has {entities} entities, more than a whole-graph view draws "
@@ -399,6 +405,13 @@ def routes(site: Site):
             ex = await ready()
         except DataError as error:
             return error_page(error)
+        slug = request.query_params.get("document")
+        chosen = ex.charts
+        if slug is not None:
+            document = next((d for d in ex.documents.values() if d.slug == slug), None)
+            if document is None:
+                return page("explorer_error.html", 404, message=f"no source document {slug!r}")
+            chosen = [c for c in chosen if document.iri in c.documents]
         if request.url.path.endswith(".json"):
             return JSONResponse(
                 [
@@ -410,10 +423,12 @@ def routes(site: Site):
                         "panels": c.panels,
                         "notes": c.notes,
                     }
-                    for c in ex.charts
+                    for c in chosen
                 ]
             )
-        return page("charts.html", charts=ex.charts, evidence=ex.evidence)
+        # A corpus has charts by the thousand: a page draws the first MAX_CHARTS, and links each document's own.
+        return page("charts.html", charts=chosen[:MAX_CHARTS], total=len(chosen), evidence=ex.evidence,
+                    documents=list(ex.documents.values()) if len(ex.documents) > 1 else [], document=slug)
 
     async def views_index(request: Request) -> Response:
         try:
