@@ -7,6 +7,7 @@ from rdflib import Graph
 
 from ..catalogue import Query
 from ..describe import Release
+from .upstream import Upstream
 from .workers import Limits, QueryWorkers
 
 
@@ -37,8 +38,12 @@ class Site:
     release: Release = field(default_factory=Release)  # date, inputs hash and base URL for /downloads/void.ttl
     prepared: dict = field(default_factory=dict)  # what parts of the site build once (explorer.prepare)
     store_path: Path | None = None  # the build's on-disk store, which every worker opens read-only
+    upstream: Upstream | None = None  # a remote engine that answers the queries instead (serve --endpoint)
 
     def __post_init__(self):
+        if self.upstream is not None:  # the engine runs elsewhere: no worker process to start
+            self.workers = self.upstream
+            return
         # Started by the app's lifespan (or by the first query), stopped at shutdown.
         limits = Limits(self.settings.memory_mb * 2**20, self.settings.sandbox)
         source = self.store_path if self.store_path and self.store_kind == "oxigraph" else (self.data, self.ontology)
