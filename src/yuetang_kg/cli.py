@@ -385,6 +385,8 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
         socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError) as error:
         raise DataError(f"cannot listen on {host!r}: {error}", "--host") from None
+    if endpoint:
+        RemoteStore(endpoint, graph_iri, timeout).query("ASK {}")  # an engine that cannot answer stops us here
     paths = paths_from(data, ontology, out, queries_dir, viz_dir)
     graph, onto = load_graphs(paths, progress)
     settings = Settings(timeout_s=timeout, max_rows=max_rows, workers=workers, memory_mb=memory_mb, queue=queue,
@@ -396,7 +398,6 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
     release = served_release(paths, base_url)  # for /downloads/void.ttl and the service description
     upstream = None
     if endpoint:
-        RemoteStore(endpoint, graph_iri, timeout).query("ASK {}")  # an engine that cannot answer stops us here
         upstream = Upstream(endpoint, graph_iri, workers, queue, per_client, queue_wait,
                             max_answer_mb * 2**20)
     site = Site(graph, onto, load_catalogue(paths.queries), settings=settings, store_kind=store, release=release,

@@ -152,12 +152,16 @@ def exchange(request: urllib.request.Request, seconds: float, where: str, max_by
             except (OSError, http.client.HTTPException):
                 answer = Answer(error.code, error.headers, b"")
         except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-            if watchdog.expired:
-                answer = None
-            else:
-                raise DataError(f"cannot reach the server: {getattr(error, 'reason', error)}", where) from None
+            # a socket operation that waited the whole time (its timeout is ``seconds`` too) may end just before
+            # the watchdog does: the time is up all the same
+            if watchdog.expired or isinstance(getattr(error, "reason", error), TimeoutError):
+                raise _timed_out(seconds, where) from None
+            raise DataError(f"cannot reach the server: {getattr(error, 'reason', error)}", where) from None
         # a body read up to a shut socket may look whole: only the clock tells
         if watchdog.expired:
-            raise TimedOut(f"no complete answer within {seconds:g} s (--timeout): the server is too slow or "
-                           "stalled", where)
+            raise _timed_out(seconds, where)
     return answer
+
+
+def _timed_out(seconds: float, where: str) -> TimedOut:
+    return TimedOut(f"no complete answer within {seconds:g} s (--timeout): the server is too slow or stalled", where)
