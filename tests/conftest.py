@@ -5,6 +5,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -12,12 +13,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from rdflib import XSD, Literal
 
 from yuetang_kg.build import build
 from yuetang_kg.catalogue import load_catalogue
+from yuetang_kg.cli import main
 from yuetang_kg.project import to_networkx
 from yuetang_kg.store import open_store
+from yuetang_kg.web.site import Settings, Site
+from yuetang_kg.web.upstream import Upstream
 from yuetang_kg.workspace import Paths
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +41,41 @@ JENA_DEPENDENCIES = (
     "thrift", "titanium-json-ld", "slf4j-api", "slf4j-simple",
 )
 XERCES_RESOURCES = "org/apache/jena/ext/xerces/impl/"
+# The named graph the tests load the SPARQL servers with (yuetang-kg load --graph).
+ENGINE_GRAPH = "https://w3id.org/yuetang-kg/graph/test"
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile       = virtuoso.db
+ErrorLogFile       = virtuoso.log
+LockFile           = virtuoso.lck
+TransactionFile    = virtuoso.trx
+xa_persistent_file = virtuoso.pxa
+MaxCheckpointRemap = 2000
+Striping           = 0
+TempStorage        = TempDatabase
+[TempDatabase]
+DatabaseFile       = virtuoso-temp.db
+TransactionFile    = virtuoso-temp.trx
+MaxCheckpointRemap = 2000
+Striping           = 0
+[Parameters]
+ServerPort         = 127.0.0.1:{isql_port}
+DisableUnixSocket  = 1
+CaseMode           = 2
+DirsAllowed        = .
+NumberOfBuffers    = 10000
+MaxDirtyBuffers    = 6000
+ThreadsPerQuery    = 2
+[HTTPServer]
+ServerPort         = 127.0.0.1:{http_port}
+ServerRoot         = .
+ServerThreads      = 4
+Charset            = UTF-8
+[SPARQL]
+ResultSetMaxRows           = 100000
+MaxQueryExecutionTime      = 30
+MaxQueryCostEstimationTime = 400
+"""
 
 
 def comparable(term) -> str:
@@ -192,3 +232,80 @@ def riot(tmp_path_factory):
         return subprocess.run([java, "-cp", ":".join(map(str, classpath)), "riotcmd.riot", *args],
                               capture_output=True, text=True, timeout=300, check=False)
     return run
+
+
+# Who answers the web app's queries: its own worker processes over the build's store, or a SPARQL server behind
+# it (serve --endpoint), reached by the path each engine answers queries on.
+BACKENDS = ("embedded", "oxigraph-server", "virtuoso")
+ENGINE_QUERY_PATHS = {"oxigraph-server": ("oxigraph", "/query"), "virtuoso": ("virtuoso", "/sparql")}
+UPSTREAM_MAX_BYTES = 64 * 2**20
+
+
+def site_over(backend: str, request, built, catalogue, settings: Settings) -> Site:
+    """A web app's Site whose queries ``backend`` answers; a server backend is started (once per session) and
+    loaded with the build into ENGINE_GRAPH, which the site queries as its default graph."""
+    if backend == "embedded":
+        return Site(built.out, catalogue, settings)
+    fixture, path = ENGINE_QUERY_PATHS[backend]
+    upstream = Upstream(request.getfixturevalue(fixture) + path, ENGINE_GRAPH, settings.workers, settings.queue,
+                        settings.per_client, settings.queue_wait_s, UPSTREAM_MAX_BYTES)
+    return Site(built.out, catalogue, settings, upstream=upstream)
+
+
+def built_dir(built) -> Path:
+    """The build's output folder, where ``yuetang-kg`` finds the graph (``--out``)."""
+    return next(path for path in built.outputs if path.name == "yuetang.nt").parent
+
+
+def load(endpoint: str, built, repo_paths, *extra: str):
+    runner = CliRunner()
+    outcome = runner.invoke(main, ["load", "--endpoint", endpoint, "--graph", ENGINE_GRAPH, "--data", str(repo_paths.data),
+                                   "--ontology", str(repo_paths.ontology),
+                                   "--out", str(built_dir(built)), *extra])
+    assert outcome.exit_code == 0, outcome.output
+    return outcome
+
+
+def oxigraph_binary() -> str:
+    beside = Path(sys.executable).parent / "oxigraph"  # the PyPI package's binary, in the venv
+    return str(beside) if beside.exists() else require_binary("oxigraph")
+
+
+@pytest.fixture(scope="session")
+def oxigraph(tmp_path_factory, built, repo_paths):
+    port = free_port()
+    log = (tmp_path_factory.mktemp("oxigraph") / "server.log").open("wb")
+    process = subprocess.Popen([oxigraph_binary(), "serve", "--location", str(Path(log.name).parent / "db"),
+                                "--bind", f"127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for_http(f"{base}/query?query=ASK%7B%7D", 30, process, Path(log.name))
+        outcome = load(f"{base}/store", built, repo_paths)
+        assert "HTTP 201" in outcome.output or "HTTP 204" in outcome.output
+        yield base
+    finally:
+        stop(process)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory, built, repo_paths):
+    binary = require_binary("virtuoso-t")
+    folder = tmp_path_factory.mktemp("virtuoso")
+    isql_port, http_port = free_port(), free_port()
+    while http_port == isql_port:
+        http_port = free_port()
+    (folder / "virtuoso.ini").write_text(VIRTUOSO_INI.format(isql_port=isql_port, http_port=http_port),
+                                         encoding="utf-8")
+    log = (folder / "server.out").open("wb")
+    # +foreground keeps the PID ours to stop; a fresh database is made in the folder (dba/dba, loopback only).
+    process = subprocess.Popen([binary, "+configfile", "virtuoso.ini", "+foreground"], cwd=folder, stdout=log,
+                               stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{http_port}"
+        wait_for_http(f"{base}/sparql?query=ASK%7B%7D", 90, process, folder / "server.out")
+        load(f"{base}/sparql-graph-crud-auth", built, repo_paths, "--user", "dba", "--password", "dba")
+        yield base
+    finally:
+        stop(process)
+        log.close()

@@ -287,3 +287,9 @@ def test_the_installed_command_end_to_end(cli_paths):
     )
     assert failed.returncode == 1 and failed.stdout == ""
     assert failed.stderr.startswith("error: query: invalid SPARQL") and failed.stderr.count("\n") == 1
+
+
+def test_serve_help_says_what_an_engine_changes():
+    text = " ".join(invoke("serve", "--help").output.split())
+    assert "--endpoint URL" in text and "no worker process is started or sandboxed" in text
+    assert "With --endpoint: the named graph the data was loaded into" in text

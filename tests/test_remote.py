@@ -2,57 +2,16 @@
 started here on 127.0.0.1, loaded by ``yuetang-kg load`` through the Graph Store Protocol, and asked every
 catalogue query through SPARQLWrapper; the answers must be those of the embedded store."""
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, free_port, require_binary, stop, wait_for_http
-from rdflib import XSD, BNode, Literal, URIRef
+from conftest import ENGINE_GRAPH, ROOT, built_dir, comparable_answer, free_port
+from rdflib import BNode, Literal, URIRef
 
 from yuetang_kg.cli import main
 from yuetang_kg.errors import DataError
 from yuetang_kg.remote import RemoteStore, bind_values, graph_store_url, query_form, strip_comments
 
-GRAPH = "https://w3id.org/yuetang-kg/graph/test"
 CATALOGUE = sorted(path.stem for path in (ROOT / "queries").glob("*.rq"))
-VIRTUOSO_INI = """\
-[Database]
-DatabaseFile       = virtuoso.db
-ErrorLogFile       = virtuoso.log
-LockFile           = virtuoso.lck
-TransactionFile    = virtuoso.trx
-xa_persistent_file = virtuoso.pxa
-MaxCheckpointRemap = 2000
-Striping           = 0
-TempStorage        = TempDatabase
-[TempDatabase]
-DatabaseFile       = virtuoso-temp.db
-TransactionFile    = virtuoso-temp.trx
-MaxCheckpointRemap = 2000
-Striping           = 0
-[Parameters]
-ServerPort         = 127.0.0.1:{isql_port}
-DisableUnixSocket  = 1
-CaseMode           = 2
-DirsAllowed        = .
-NumberOfBuffers    = 10000
-MaxDirtyBuffers    = 6000
-ThreadsPerQuery    = 2
-[HTTPServer]
-ServerPort         = 127.0.0.1:{http_port}
-ServerRoot         = .
-ServerThreads      = 4
-Charset            = UTF-8
-[SPARQL]
-ResultSetMaxRows           = 100000
-MaxQueryExecutionTime      = 30
-MaxQueryCostEstimationTime = 400
-"""
-# Oxigraph (embedded and server) stores every integer-derived datatype as xsd:integer ("1006"^^xsd:integer for
-# nif:beginIndex "1006"^^xsd:nonNegativeInteger); Virtuoso keeps the declared one. Compared as xsd:integer.
-INTEGER_TYPES = {XSD[name] for name in ["integer", "nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger", "long", "int", "short", "byte", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte"]}
 
 
 # --- binding parameters by VALUES ---------------------------------------------------------------------------
@@ -110,82 +69,11 @@ def test_unreachable_endpoint_is_named():
 # --- real engines -------------------------------------------------------------------------------------------
 
 
-def normalized(term) -> str:
-    if isinstance(term, Literal) and term.datatype in INTEGER_TYPES:
-        return Literal(int(term), datatype=XSD.integer).n3()
-    if isinstance(term, Literal) and term.datatype == XSD.string:  # RDF 1.1: the same literal as a plain one
-        return Literal(str(term)).n3()
-    return "" if term is None else term.n3()
-
-
-def answer_rows(result) -> list[tuple]:
-    return sorted(tuple(normalized(term) for term in row) for row in result.rows)
-
-
-def built_dir(built) -> Path:
-    """The build's output folder, where ``yuetang-kg`` finds the graph (``--out``)."""
-    return next(path for path in built.outputs if path.name == "yuetang.nt").parent
-
-
-def load(endpoint: str, built, repo_paths, *extra: str):
-    runner = CliRunner()
-    outcome = runner.invoke(main, ["load", "--endpoint", endpoint, "--graph", GRAPH, "--data", str(repo_paths.data),
-                                   "--ontology", str(repo_paths.ontology),
-                                   "--out", str(built_dir(built)), *extra])
-    assert outcome.exit_code == 0, outcome.output
-    return outcome
-
-
-def oxigraph_binary() -> str:
-    beside = Path(sys.executable).parent / "oxigraph"  # the PyPI package's binary, in the venv
-    return str(beside) if beside.exists() else require_binary("oxigraph")
-
-
-@pytest.fixture(scope="module")
-def oxigraph(tmp_path_factory, built, repo_paths):
-    port = free_port()
-    log = (tmp_path_factory.mktemp("oxigraph") / "server.log").open("wb")
-    process = subprocess.Popen([oxigraph_binary(), "serve", "--location", str(Path(log.name).parent / "db"),
-                                "--bind", f"127.0.0.1:{port}"], stdout=log, stderr=subprocess.STDOUT)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{base}/query?query=ASK%7B%7D", 30, process, Path(log.name))
-        outcome = load(f"{base}/store", built, repo_paths)
-        assert "HTTP 201" in outcome.output or "HTTP 204" in outcome.output
-        yield base
-    finally:
-        stop(process)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def virtuoso(tmp_path_factory, built, repo_paths):
-    binary = require_binary("virtuoso-t")
-    folder = tmp_path_factory.mktemp("virtuoso")
-    isql_port, http_port = free_port(), free_port()
-    while http_port == isql_port:
-        http_port = free_port()
-    (folder / "virtuoso.ini").write_text(VIRTUOSO_INI.format(isql_port=isql_port, http_port=http_port),
-                                         encoding="utf-8")
-    log = (folder / "server.out").open("wb")
-    # +foreground keeps the PID ours to stop; a fresh database is made in the folder (dba/dba, loopback only).
-    process = subprocess.Popen([binary, "+configfile", "virtuoso.ini", "+foreground"], cwd=folder, stdout=log,
-                               stderr=subprocess.STDOUT)
-    try:
-        base = f"http://127.0.0.1:{http_port}"
-        wait_for_http(f"{base}/sparql?query=ASK%7B%7D", 90, process, folder / "server.out")
-        load(f"{base}/sparql-graph-crud-auth", built, repo_paths, "--user", "dba", "--password", "dba")
-        yield base
-    finally:
-        stop(process)
-        log.close()
-
-
 def check_catalogue_query(name, endpoint, catalogue, store):
     query = catalogue[name]
     bindings = query.bindings({})
-    remote = RemoteStore(endpoint, GRAPH, timeout_s=30).query(query.text, bindings)
-    assert answer_rows(remote) == answer_rows(store.query(query.text, bindings))
+    remote = RemoteStore(endpoint, ENGINE_GRAPH, timeout_s=30).query(query.text, bindings)
+    assert comparable_answer(remote) == comparable_answer(store.query(query.text, bindings))
 
 
 @pytest.mark.parametrize("name", CATALOGUE)
@@ -202,7 +90,7 @@ def test_graph_reaches_each_engine_whole(oxigraph, virtuoso, graph, built):
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
     expected = len(graph) + len(built.ontology)
     for endpoint in (f"{oxigraph}/query", f"{virtuoso}/sparql"):
-        assert int(RemoteStore(endpoint, GRAPH).query(count).rows[0][0]) == expected, endpoint
+        assert int(RemoteStore(endpoint, ENGINE_GRAPH).query(count).rows[0][0]) == expected, endpoint
     # Without --graph, Virtuoso's default graph is every graph, its own system graphs included.
     assert int(RemoteStore(f"{virtuoso}/sparql").query(count).rows[0][0]) > expected
 
@@ -210,7 +98,7 @@ def test_graph_reaches_each_engine_whole(oxigraph, virtuoso, graph, built):
 def test_construct_on_an_engine_is_the_embedded_graph(oxigraph, store):
     query = ("CONSTRUCT { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l } "
              "WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l }")
-    remote = RemoteStore(f"{oxigraph}/query", GRAPH).query(query)
+    remote = RemoteStore(f"{oxigraph}/query", ENGINE_GRAPH).query(query)
     assert remote.kind == "CONSTRUCT" and remote.graph.isomorphic(store.query(query).graph)
 
 
@@ -223,7 +111,7 @@ def test_cli_query_with_parameters_on_an_engine(oxigraph, virtuoso, catalogue, b
     local = runner.invoke(main, ["query", *common])
     assert local.exit_code == 0, local.output
     for endpoint in (f"{oxigraph}/query", f"{virtuoso}/sparql"):
-        remote = runner.invoke(main, ["query", *common, "--endpoint", endpoint, "--graph", GRAPH])
+        remote = runner.invoke(main, ["query", *common, "--endpoint", endpoint, "--graph", ENGINE_GRAPH])
         assert remote.exit_code == 0, remote.output
         header, *rows = remote.stdout.splitlines()
         assert header == local.stdout.splitlines()[0]
@@ -236,17 +124,17 @@ def test_virtuoso_partial_results_on_timeout_are_an_error(virtuoso):
     # pass them off as whole.
     cross = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(4)) + " }"
     with pytest.raises(DataError, match="incomplete results"):
-        RemoteStore(f"{virtuoso}/sparql?timeout=1000", GRAPH, timeout_s=60).query(cross)
+        RemoteStore(f"{virtuoso}/sparql?timeout=1000", ENGINE_GRAPH, timeout_s=60).query(cross)
 
 
 def test_load_without_credentials_is_refused_by_virtuoso(virtuoso, built, repo_paths):
     runner = CliRunner()
-    outcome = runner.invoke(main, ["load", "--endpoint", f"{virtuoso}/sparql-graph-crud-auth", "--graph", GRAPH,
+    outcome = runner.invoke(main, ["load", "--endpoint", f"{virtuoso}/sparql-graph-crud-auth", "--graph", ENGINE_GRAPH,
                                    "--data", str(repo_paths.data), "--ontology", str(repo_paths.ontology),
                                    "--out", str(built_dir(built))])
     assert outcome.exit_code == 1
     assert "401" in outcome.output and "--password" in outcome.output and "sparql-graph-crud-auth" in outcome.output
-    wrong = runner.invoke(main, ["load", "--endpoint", f"{virtuoso}/sparql-graph-crud-auth", "--graph", GRAPH,
+    wrong = runner.invoke(main, ["load", "--endpoint", f"{virtuoso}/sparql-graph-crud-auth", "--graph", ENGINE_GRAPH,
                                  "--user", "dba", "--password", "wrong", "--data", str(repo_paths.data),
                                  "--ontology", str(repo_paths.ontology), "--out", str(built_dir(built))])
     assert wrong.exit_code == 1 and "401" in wrong.output

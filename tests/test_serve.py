@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import free_port, require_binary, stop, wait_for_http
+from conftest import ENGINE_GRAPH, comparable, free_port, require_binary, stop, wait_for_http
 from rdflib import RDFS, Graph
 from rdflib.compare import isomorphic
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
@@ -228,3 +228,20 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+
+
+def test_serve_over_an_engine_runs_no_worker_and_answers_like_the_store(tmp_path, built, repo_paths, oxigraph,
+                                                                         catalogue, store):
+    process, base, log = start_server(tmp_path, built, repo_paths, "--endpoint", f"{oxigraph}/query",
+                                      "--graph", ENGINE_GRAPH)
+    try:
+        assert children(process.pid) == []
+        assert f"queries go to {oxigraph}/query (graph {ENGINE_GRAPH}); no query worker runs here" in log.read_text()
+        name, query = next((n, q) for n, q in catalogue.items() if q.params)
+        with urllib.request.urlopen(f"{base}/queries/{name}.json", timeout=30) as answer:
+            solutions = ox.parse_query_results(answer.read(), format=ox.QueryResultsFormat.JSON)
+        rows = sorted(tuple(comparable(to_rdflib(s[v])) for v in solutions.variables) for s in solutions)
+        expected = store.query(query.text, query.bindings({})).rows
+        assert rows and rows == sorted(tuple(comparable(term) for term in row) for row in expected)
+    finally:
+        stop(process)

@@ -1,9 +1,11 @@
 """SPARQL XML results for every code point an RDF literal may hold: well-formed XML that reads back unchanged, or
-a refusal (406) that names the formats that can carry the answer."""
+a refusal (406) that names the formats that can carry the answer, whichever backend answers the query (the app's
+workers, or the Oxigraph server or Virtuoso behind serve --endpoint)."""
 
 from xml.etree import ElementTree
 
 import pytest
+from conftest import BACKENDS, site_over
 from rdflib import Graph, Literal, URIRef
 from starlette.testclient import TestClient
 
@@ -13,7 +15,7 @@ from yuetang_kg.store import Result
 from yuetang_kg.web import answers
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.negotiation import NotAcceptable
-from yuetang_kg.web.site import Settings, Site
+from yuetang_kg.web.site import Settings
 
 XML = "application/sparql-results+xml"
 RESULTS = "{http://www.w3.org/2005/sparql-results#}"
@@ -47,9 +49,9 @@ def test_a_lone_surrogate_has_no_format():
         answers.write(Result("SELECT", ["x"], [(Literal("\ud800"),)]), "application/sparql-results+json")
 
 
-@pytest.fixture(scope="module")
-def client(built, catalogue):
-    site = Site(built.out, catalogue, Settings(workers=1))
+@pytest.fixture(scope="module", params=BACKENDS)
+def client(request, built, catalogue):
+    site = site_over(request.param, request, built, catalogue, Settings(workers=1, timeout_s=30))
     with TestClient(create_app(site)) as test_client:
         yield test_client
 

@@ -34,6 +34,7 @@ from .workspace import (
 )
 
 CONNECTIONS = 256  # open connections and requests at once; uvicorn answers more with 503
+UPSTREAM_ANSWER_MB = 64  # serve --endpoint: room for --max-rows rows of long literals, yet parsed in a moment
 
 
 def progress(message: str) -> None:
@@ -313,6 +314,17 @@ def base_url_option(ctx, param, value):
     return value if value.endswith("/") else value + "/"
 
 
+def check_endpoint_options(ctx: click.Context, endpoint: str | None) -> None:
+    """Refuse the serve options that only one way of answering queries reads, when given for the other."""
+    given = {param.opts[0] for param in ctx.command.params
+             if ctx.get_parameter_source(param.name) not in (None, click.core.ParameterSource.DEFAULT)}
+    if endpoint and (clashing := sorted(given & {"--memory-limit", "--no-sandbox"})):
+        raise DataError("no query runs here with --endpoint (the engine answers them): there is no worker to "
+                        "limit or sandbox; leave it out", ", ".join(clashing))
+    if not endpoint and (clashing := sorted(given & {"--graph", "--max-answer-mb"})):
+        raise DataError("only bounds the queries sent to a remote engine: give --endpoint too", ", ".join(clashing))
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
@@ -320,11 +332,12 @@ def base_url_option(ctx, param, value):
               help="Public URL of the site, for the links it writes (default: http://HOST:PORT/); set it behind "
                    "a reverse proxy. Never taken from the request's Host header.")
 @click.option("--timeout", type=click.FloatRange(0.1, 3600), callback=finite, default=Settings.timeout_s,
-              show_default=True, help="Seconds a query may run, its wait for a worker included.")
+              show_default=True, help="Seconds a query may run, its wait for a worker included (with --endpoint: "
+                                      "the whole exchange with the engine).")
 @click.option("--max-rows", type=click.IntRange(1, 10_000_000), default=Settings.max_rows, show_default=True,
               help="Rows (or triples) per answer; longer answers are cut and flagged.")
 @click.option("--workers", type=click.IntRange(1, 64), default=Settings.workers, show_default=True,
-              help="Query worker processes.")
+              help="Query worker processes (with --endpoint: queries sent to the engine at once).")
 @click.option("--memory-limit", "memory_mb", type=click.IntRange(256, 1 << 20), default=Settings.memory_mb,
               show_default=True, help="MiB of address space per query worker; a query needing more is stopped.")
 @click.option("--queue", type=click.IntRange(0, 10_000), default=Settings.queue, show_default=True,
@@ -340,26 +353,43 @@ def base_url_option(ctx, param, value):
                    "namespaces allowed); only the query check then keeps SERVICE from fetching.")
 @click.option("--forwarded-allow-ips", metavar="IPS",
               help="Proxies whose X-Forwarded-For names the client (comma-separated), for the per-client share.")
+@click.option("--endpoint", metavar="URL",
+              help="Answer /sparql and the catalogue pages from this remote SPARQL 1.1 endpoint (e.g. "
+                   "http://127.0.0.1:7878/query, after yuetang-kg load) instead of the build's store. No query then "
+                   "runs here, so no worker process is started or sandboxed; the build folder still serves the "
+                   "explorer, the charts and the downloads.")
+@click.option("--graph", "graph_iri", metavar="IRI",
+              help="With --endpoint: the named graph the data was loaded into, queried as the default graph.")
+@click.option("--max-answer-mb", type=click.IntRange(1, 1 << 14), default=UPSTREAM_ANSWER_MB, show_default=True,
+              help="With --endpoint: MiB an engine's answer may have; a larger one is answered 503.")
 @queries_option
 @viz_option
 @path_options
 def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, queue, queue_wait, per_client,
                   client_timeout,
                   no_sandbox,
-                  forwarded_allow_ips, queries_dir, viz_dir, data, ontology, out):
+                  forwarded_allow_ips, endpoint, graph_iri, max_answer_mb, queries_dir, viz_dir, data, ontology, out):
     """Serve the SPARQL endpoint (/sparql), the query catalogue (/queries, /query), the explorer and the
-    downloads (/downloads/, /ontology). See the README's Deploying section for what it guarantees."""
+    downloads (/downloads/, /ontology). See the README's Deploying section for what it guarantees.
+
+    With --endpoint the queries run on a remote engine (Oxigraph server, Virtuoso …) holding the graph: the
+    recipe for a graph too big for one machine is in the README.
+    """
     import uvicorn
 
     from .web.app import create_app
     from .web.connections import bounded_protocol
     from .web.site import Site
+    from .web.upstream import Upstream
     from .web.workers import WorkerFailed
 
+    check_endpoint_options(click.get_current_context(), endpoint)
     try:
         socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError) as error:
         raise DataError(f"cannot listen on {host!r}: {error}", "--host") from None
+    if endpoint:
+        RemoteStore(endpoint, graph_iri, timeout).query("ASK {}")  # an engine that cannot answer stops us here
     paths = paths_from(data, ontology, out, queries_dir, viz_dir)
     check_build(paths)  # the server reads the build folder (store, index, files); it parses nothing
     settings = Settings(timeout_s=timeout, max_rows=max_rows, workers=workers, memory_mb=memory_mb, queue=queue,
@@ -369,13 +399,22 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
     shown = f"[{host}]" if ":" in host else host
     base_url = base_url or f"http://{shown}:{port}/"
     release = served_release(paths, base_url)  # for /downloads/void.ttl and the service description
-    site = Site(paths.out, load_catalogue(paths.queries), settings=settings, release=release, viz=paths.viz)
+    upstream = None
+    if endpoint:
+        upstream = Upstream(endpoint, graph_iri, workers, queue, per_client, queue_wait,
+                            max_answer_mb * 2**20)
+    site = Site(paths.out, load_catalogue(paths.queries), settings=settings, release=release, viz=paths.viz,
+                upstream=upstream)
     try:
         site.workers.start()
     except WorkerFailed as error:
         raise DataError(f"{error}; where the platform cannot cut workers off from the network, --no-sandbox runs "
                         "them anyway", "--no-sandbox") from None
-    progress(f"query workers: {site.workers.isolation}")
+    if endpoint:
+        progress(f"queries go to {endpoint} ({f'graph {graph_iri}' if graph_iri else 'its default graph'}); no query "
+                 "worker runs here")
+    else:
+        progress(f"query workers: {site.workers.isolation}")
     progress(f"serving {site.triples()} triples on http://{shown}:{port}/ "
              f"(SPARQL endpoint /sparql, catalogue /queries, editor /query, files /downloads/); Ctrl-C stops")
     try:

@@ -25,6 +25,14 @@ from .errors import DataError
 EXAMPLE_URL = "http://127.0.0.1:7878/query"
 
 
+class TimedOut(DataError):
+    """The server gave no complete answer within the time allowed."""
+
+
+class TooLarge(DataError):
+    """The server's answer is longer than the caller accepts."""
+
+
 def check_url(url: str, option: str) -> str:
     """``url`` if it is an absolute http(s) URL with a host, else a DataError naming ``option``."""
     try:
@@ -127,24 +135,33 @@ def _handlers(watchdog: _Watchdog) -> list[urllib.request.BaseHandler]:
     return [Handler(), SecureHandler()]
 
 
-def exchange(request: urllib.request.Request, seconds: float, where: str) -> Answer:
-    """Send ``request`` and read its whole answer within ``seconds``, or raise a DataError naming ``where``."""
+def exchange(request: urllib.request.Request, seconds: float, where: str, max_bytes: int | None = None) -> Answer:
+    """Send ``request`` and read its whole answer within ``seconds``, or raise a DataError naming ``where``:
+    TimedOut when the time is up, TooLarge when a successful answer's body is over ``max_bytes``."""
     with _Watchdog(seconds) as watchdog:
         try:
             with urllib.request.build_opener(*_handlers(watchdog)).open(request, timeout=seconds) as response:
-                answer = Answer(response.status, response.headers, response.read())
+                # one byte more than allowed tells that there is more, without reading the rest
+                body = response.read() if max_bytes is None else response.read(max_bytes + 1)
+                if max_bytes is not None and len(body) > max_bytes:
+                    raise TooLarge(f"the answer is over the limit of {max_bytes} bytes", where)
+                answer = Answer(response.status, response.headers, body)
         except urllib.error.HTTPError as error:
             try:
-                answer = Answer(error.code, error.headers, error.read())
+                answer = Answer(error.code, error.headers, error.read(max_bytes))  # only shown in part
             except (OSError, http.client.HTTPException):
                 answer = Answer(error.code, error.headers, b"")
         except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-            if watchdog.expired:
-                answer = None
-            else:
-                raise DataError(f"cannot reach the server: {getattr(error, 'reason', error)}", where) from None
+            # a socket operation that waited the whole time (its timeout is ``seconds`` too) may end just before
+            # the watchdog does: the time is up all the same
+            if watchdog.expired or isinstance(getattr(error, "reason", error), TimeoutError):
+                raise _timed_out(seconds, where) from None
+            raise DataError(f"cannot reach the server: {getattr(error, 'reason', error)}", where) from None
         # a body read up to a shut socket may look whole: only the clock tells
         if watchdog.expired:
-            raise DataError(f"no complete answer within {seconds:g} s (--timeout): the server is too slow or "
-                            "stalled", where)
+            raise _timed_out(seconds, where)
     return answer
+
+
+def _timed_out(seconds: float, where: str) -> TimedOut:
+    return TimedOut(f"no complete answer within {seconds:g} s (--timeout): the server is too slow or stalled", where)

@@ -52,10 +52,11 @@ class RemoteStore:
 
     name = "remote"
 
-    def __init__(self, endpoint: str, graph: str | None = None, timeout_s: float = 30.0):
+    def __init__(self, endpoint: str, graph: str | None = None, timeout_s: float = 30.0, max_bytes: int | None = None):
         self.endpoint = check_url(endpoint, "--endpoint")
         self.graph = graph
         self.timeout_s = timeout_s
+        self.max_bytes = max_bytes  # of an answer's body: past it, deadline.TooLarge
 
     def query(self, sparql: str, bindings: dict[str, Node] | None = None, max_rows: int | None = None) -> Result:
         text = strip_comments(bind_values(sparql, bindings or {}))
@@ -93,7 +94,7 @@ class RemoteStore:
     def _fetch(self, text: str, media_types: tuple[str, ...]) -> bytes:
         """POST the query (long catalogue queries would overflow a GET URL) and return the body of its answer,
         which must be a 200 in one of ``media_types``."""
-        wrapper = BoundedWrapper(self.endpoint, self.timeout_s, media_types)
+        wrapper = BoundedWrapper(self.endpoint, self.timeout_s, media_types, self.max_bytes)
         wrapper.setQuery(text)
         wrapper.queryType = query_form(text)  # our reading, not SPARQLWrapper's regular expression (strip_comments)
         wrapper.setMethod(POST)
@@ -107,14 +108,15 @@ class BoundedWrapper(SPARQLWrapper):
     """SPARQLWrapper whose HTTP exchange is bounded as a whole and whose answer is checked for what it is: a 200
     in one of ``media_types``, not a login page, not Virtuoso's partial "anytime" result."""
 
-    def __init__(self, endpoint: str, timeout_s: float, media_types: tuple[str, ...]):
+    def __init__(self, endpoint: str, timeout_s: float, media_types: tuple[str, ...], max_bytes: int | None = None):
         super().__init__(endpoint)
         self.timeout_s = timeout_s
         self.media_types = media_types
+        self.max_bytes = max_bytes
 
     def _query(self):
         request = self._createRequest()
-        answer = exchange(request, self.timeout_s, self.endpoint)
+        answer = exchange(request, self.timeout_s, self.endpoint, self.max_bytes)
         if answer.status != 200:
             raise DataError(f"the endpoint refused the query: HTTP {answer.status}: {answer.excerpt()}",
                             self.endpoint)

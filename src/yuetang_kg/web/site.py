@@ -1,5 +1,5 @@
 """What every part of the web app shares: the build it serves, the catalogue, the limits, and where answers
-come from (the build's on-disk store, or a remote SPARQL endpoint)."""
+come from (the build's on-disk store, or the remote SPARQL engine of ``serve --endpoint``)."""
 
 import json
 import threading
@@ -11,7 +11,9 @@ from ..catalogue import Query
 from ..describe import Release
 from ..index import INDEX_NAME, Index
 from ..publication import CONTEXT_FILE
+from ..remote import RemoteStore
 from ..store import STORE_DIR, OxigraphStore
+from .upstream import Upstream
 from .workers import Limits, QueryWorkers
 
 
@@ -43,10 +45,14 @@ class Site:
     viz: Path = Path("viz")  # the explorer's view styles and chart definitions (views.yaml, charts.yaml)
     release: Release = field(default_factory=Release)  # date, inputs hash and base URL for /downloads/void.ttl
     prepared: dict = field(default_factory=dict)  # what parts of the site build once (explorer.prepare)
+    upstream: Upstream | None = None  # a remote engine that answers the queries instead (serve --endpoint)
 
     def __post_init__(self):
         self.build = Path(self.build)
         self._opening = threading.Lock()
+        if self.upstream is not None:  # the engine runs elsewhere: no worker process to start
+            self.workers = self.upstream
+            return
         # Started by the app's lifespan (or by the first query), stopped at shutdown.
         limits = Limits(self.settings.memory_mb * 2**20, self.settings.sandbox)
         self.workers = QueryWorkers(self.build / STORE_DIR, "oxigraph", self.settings.workers, limits,
@@ -63,7 +69,12 @@ class Site:
         return self._opened("index", lambda: Index(self.build / INDEX_NAME))
 
     def source(self):
-        """Where pages read descriptions from: the build's store, opened read-only once."""
+        """Where pages read descriptions from: the engine behind the site (``serve --endpoint``), else the build's
+        store, opened read-only once."""
+        if self.upstream is not None:
+            up = self.upstream
+            return self._opened("source", lambda: RemoteStore(up.endpoint, up.graph, self.settings.timeout_s,
+                                                              up.max_bytes))
         return self._opened("source", lambda: OxigraphStore.read_only(self.build / STORE_DIR))
 
     def context(self) -> dict:

@@ -2,10 +2,12 @@
 
 Queries come by GET (``?query=``), by POST of a form, or by POST of ``application/sparql-query``; the answer's
 format follows ``Accept`` (q-values honoured) or the ``format`` parameter. A GET without a query answers the
-Service Description. Every query runs in a worker process (``workers``) under the site's timeout and row cap.
+Service Description. Every query runs in a worker process (``workers``), or on the remote engine of ``serve
+--endpoint`` (``upstream``), under the site's timeout and row cap.
 
 Status codes: 400 malformed query or request, 403 refused (update, SERVICE, LOAD, FROM, dataset parameters),
-406 no acceptable format, 413/414 request too large, 415 unknown body type, 503 timeout or all workers busy.
+406 no acceptable format, 413/414 request too large, 415 unknown body type, 503 timeout or all workers busy,
+502 the remote engine failed (``serve --endpoint``).
 """
 
 import asyncio
@@ -17,7 +19,7 @@ from starlette.routing import Route
 
 from ..errors import DataError
 from ..formats import FORMATS, serialize
-from . import answers, guard, negotiation, service, workers
+from . import answers, guard, negotiation, service, upstream, workers
 from .site import Site
 
 TRUNCATED_HEADER = "X-Yuetang-Truncated"
@@ -55,6 +57,7 @@ ERROR_STATUS = {
     workers.QueryTooBig: 503,
     workers.Busy: 503,
     workers.WorkerFailed: 500,
+    upstream.UpstreamFailed: 502,
 }
 QUERY_ERRORS = (BadRequest, *ERROR_STATUS)
 
