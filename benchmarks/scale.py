@@ -22,8 +22,8 @@ import json
 import re
 import resource
 import shutil
-import sqlite3
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -91,7 +91,7 @@ def write_corpus_index(source: Path, copies: int, out: Path) -> None:
     """The explorer's index of N renamed copies: every row of ``source`` once per copy, its IRIs, page paths,
     slugs and id spellings renamed as ``write_corpus`` renames the triples."""
     with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as db:
-        tables = {name: db.execute(f"SELECT * FROM {name} ORDER BY rowid").fetchall()  # noqa: S608 - our tables
+        tables = {name: db.execute(f"SELECT * FROM {name} ORDER BY rowid").fetchall()
                   for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'meta'")}
         meta = {key: json.loads(value) for key, value in db.execute("SELECT key, value FROM meta")}
 
