@@ -88,13 +88,16 @@ def comparable(term) -> str:
 
 
 def as_stored(graph):
-    """The graph as a store gives it back: Oxigraph keeps integer-derived literals as xsd:integer (the same value)."""
+    """The graph written one way whatever engine gave it back: Oxigraph keeps integer-derived literals as
+    xsd:integer (the same value), and some engines type plain strings as xsd:string (the same literal in RDF 1.1)."""
     from rdflib import Graph
 
     stored = Graph()
     for s, p, o in graph:
         if isinstance(o, Literal) and o.datatype in INTEGER_TYPES:
             o = Literal(int(o), datatype=XSD.integer)
+        elif isinstance(o, Literal) and o.datatype == XSD.string:
+            o = Literal(str(o))
         stored.add((s, p, o))
     return stored
 
