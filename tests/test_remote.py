@@ -138,3 +138,20 @@ def test_load_without_credentials_is_refused_by_virtuoso(virtuoso, built, repo_p
                                  "--user", "dba", "--password", "wrong", "--data", str(repo_paths.data),
                                  "--ontology", str(repo_paths.ontology), "--out", str(built_dir(built))])
     assert wrong.exit_code == 1 and "401" in wrong.output
+
+
+def test_load_streams_the_builds_dumps_without_parsing_them(oxigraph, built, repo_paths, monkeypatch):
+    """A corpus too big to parse is loaded as it is: the build's N-Triples files go out as they are on disk."""
+    import rdflib
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("load parsed a graph")
+
+    monkeypatch.setattr(rdflib.Graph, "parse", refuse)
+    graph = "https://w3id.org/yuetang-kg/graph/streamed"
+    outcome = CliRunner().invoke(main, ["load", "--endpoint", f"{oxigraph}/store", "--graph", graph, "--data",
+                                        str(repo_paths.data), "--ontology", str(repo_paths.ontology),
+                                        "--out", str(built_dir(built))])
+    assert outcome.exit_code == 0, outcome.output
+    count = RemoteStore(f"{oxigraph}/query", graph, timeout_s=30).query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")
+    assert int(count.rows[0][0]) == len(built.graph) + len(built.ontology)

@@ -17,7 +17,7 @@ from .errors import DataError
 from .export import WHAT, export
 from .files import write_atomic
 from .formats import FORMATS
-from .remote import RemoteStore, upload
+from .remote import RemoteStore, upload, upload_files
 from .results import ROW_FORMATS, format_rows
 from .store import STORES, OxigraphStore, open_store
 from .views import load_views, write_views
@@ -440,9 +440,16 @@ def load_command(endpoint, graph, append, user, password, timeout, data, ontolog
     """Upload the graph and the ontology to a remote store through the SPARQL Graph Store Protocol."""
     if (user is None) != (password is None):
         raise DataError("give --user and --password together", "--user")
-    data_graph, onto = load_graphs(paths_from(data, ontology, out), progress)
+    paths = paths_from(data, ontology, out)
     credentials = (user, password) if user else None
+    into = f"into {graph or 'the default graph'} at {endpoint}"
+    if paths.built_graph.exists():  # the build's dumps, streamed as they are: a corpus is never parsed here
+        report = check_build(paths)
+        files = [paths.built_graph, paths.out / "ontology.nt"]
+        status = upload_files(files, endpoint, graph, replace=not append, credentials=credentials, timeout_s=timeout)
+        progress(f"loaded {report['triples']} triples and the ontology {into} (HTTP {status})")
+        return
+    data_graph, onto = load_graphs(paths, progress)
     status = upload([data_graph, onto], endpoint, graph, replace=not append, credentials=credentials,
                     timeout_s=timeout)
-    progress(f"loaded {len(data_graph) + len(onto)} triples into {graph or 'the default graph'} at {endpoint} "
-             f"(HTTP {status})")
+    progress(f"loaded {len(data_graph) + len(onto)} triples {into} (HTTP {status})")
