@@ -1,15 +1,17 @@
 """How the project behaves as the graph grows: replicated corpora, measured side by side with raw pyoxigraph.
 
 ``corpus --copies N --out DIR`` writes a build folder holding N copies of the built graph, each copy's IRIs and
-blank nodes renamed (``…/id/place/c7-zhaoshan-qixing-cun``), with its on-disk store and a build report, so that
-``yuetang-kg serve --out DIR`` serves it as is (never published: a benchmark's data). ``run`` makes the corpora
+blank nodes renamed (``…/id/place/c7-zhaoshan-qixing-cun``), with its on-disk store, the explorer's index (the
+build's rows, renamed the same way) and a build report, so that ``yuetang-kg serve --out DIR`` serves it as is
+(never published: a benchmark's data). ``run`` makes the corpora
 for each N in ``--copies`` and records, as a Markdown table on stdout:
 
 - the corpus: triples, time and peak RSS to write it (bulk load included), store size on disk;
 - raw pyoxigraph on that store: open time, first and median latency of five catalogue queries;
 - ``yuetang-kg serve --out DIR``: seconds until it answers, RSS of the server and its workers, first and median
-  latency of the same five queries as ``/queries/<name>.json`` and of ``/search``, ``/id/…``; the ratio to raw;
-- ``yuetang-kg query village_industries`` as a whole process, and ``yuetang-kg export --format nt``.
+  latency of the same five queries as ``/queries/<name>.json`` and of ``/search``, ``/id/…``, ``/path`` and
+  ``/complete.json``; the ratio to raw;
+- as whole processes: ``yuetang-kg query village_industries``, ``stats --graph`` and ``export`` in every format.
 
 A size whose step runs past ``--limit`` seconds is cut there and reported so; the server is always stopped.
 
@@ -40,6 +42,7 @@ from attack import tree_rss_mb  # benchmarks/ is on the path when a script here 
 from yuetang_kg.build import REPORT_NAME
 from yuetang_kg.bundle import file_sha256
 from yuetang_kg.catalogue import load_catalogue
+from yuetang_kg.formats import FORMATS
 from yuetang_kg.index import ALIAS_ID, INDEX_NAME, dumps, write_index
 from yuetang_kg.namespaces import ID
 from yuetang_kg.publication import CONTEXT_FILE
@@ -47,7 +50,9 @@ from yuetang_kg.store import STORE_DIR, OxigraphStore
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ("village_industries", "entity_card", "place_ancestors", "observations", "entity_search")
-PAGES = {"/search": "/search?q=%E4%B8%83%E6%98%9F", "/id/…": "/id/place/zhaoshan-qixing-cun"}
+PAGES = {"/search": "/search?q=%E4%B8%83%E6%98%9F", "/id/…": "/id/place/zhaoshan-qixing-cun",
+         "/path": "/path.json?from=place/zhaoshan-qixing-cun&to=place/xiangtan-shi",
+         "/complete.json": "/complete.json?q=qix"}
 _IRI = re.compile(rb"(https://w3id\.org/yuetang-kg/id/[a-z-]+/)")
 _BNODE = re.compile(rb"_:([A-Za-z0-9]+)")
 _TEXT_IRI = re.compile(r"((?:https://w3id\.org/yuetang-kg|\B)/id/[a-z-]+/)")
@@ -211,8 +216,11 @@ def measure(copies: int, work: Path, limit: float) -> list[str]:
     finally:
         server.terminate()
         server.wait(30)
-    for label, command in (("`query village_industries` (process)", ["query", "village_industries"]),
-                           ("`export --format nt` (process)", ["export", "--format", "nt", "-o", str(out / "x.nt")])):
+    commands = [("`query village_industries` (process)", ["query", "village_industries"]),
+                ("`stats --graph` (process)", ["stats", "--graph"])]
+    commands += [(f"`export --format {name}` (process)", ["export", "--format", name, "-o", str(work / f"x.{name}")])
+                 for name in FORMATS]
+    for label, command in commands:
         started = time.perf_counter()
         try:
             subprocess.run([cli, *command, "--out", str(out)], check=True, timeout=limit, cwd=ROOT,
