@@ -43,8 +43,7 @@ from yuetang_kg.build import REPORT_NAME
 from yuetang_kg.bundle import file_sha256
 from yuetang_kg.catalogue import load_catalogue
 from yuetang_kg.formats import FORMATS
-from yuetang_kg.index import ALIAS_ID, INDEX_NAME, dumps, write_index
-from yuetang_kg.namespaces import ID
+from yuetang_kg.index import ALIAS_ID, INDEX_NAME, SCHEMA
 from yuetang_kg.publication import CONTEXT_FILE
 from yuetang_kg.store import STORE_DIR, OxigraphStore
 
@@ -93,54 +92,48 @@ def write_corpus(source: Path, copies: int, out: Path) -> int:
 
 
 def write_corpus_index(source: Path, copies: int, out: Path) -> None:
-    """The explorer's index of N renamed copies: every row of ``source`` once per copy, its IRIs, page paths,
-    slugs and id spellings renamed as ``write_corpus`` renames the triples."""
-    with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as db:
-        tables = {name: db.execute(f"SELECT * FROM {name} ORDER BY rowid").fetchall()
-                  for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'meta'")}
-        meta = {key: json.loads(value) for key, value in db.execute("SELECT key, value FROM meta")}
+    """The explorer's index of N renamed copies: every row of ``source`` once per copy (the ontology's terms and
+    the prefixes once), its IRIs, page paths, slugs and id spellings renamed as ``write_corpus`` renames the
+    triples. The rows are copied by SQL inside SQLite: replacing ``/id/<kind>/`` in a text column renames full IRIs
+    and ``/id/…`` paths alike."""
+    temporary = out.with_name(f".{out.name}.tmp")
+    temporary.unlink(missing_ok=True)
+    with closing(sqlite3.connect(temporary, isolation_level=None)) as db:
+        db.execute("PRAGMA journal_mode = OFF")
+        db.executescript(SCHEMA)
+        db.execute("ATTACH DATABASE ? AS src", (f"{source.resolve().as_uri()}?mode=ro",))
+        text = " ".join(v for row in db.execute("SELECT data FROM src.node UNION ALL SELECT data FROM src.edge "
+                                                "UNION ALL SELECT iri FROM src.label") for v in row)
+        kinds = sorted(set(re.findall(r"/id/([a-z-]+)/", text)))
 
-    def renamed(rows, copy: int, slugs: tuple[int, ...] = ()):
-        if copy == 0:
-            return rows
-        prefix = f"c{copy}-"
-        found = []
-        for row in rows:
-            row = [_TEXT_IRI.sub(rf"\1{prefix}", v) if isinstance(v, str) else v for v in row]
-            for column in slugs:
-                row[column] = prefix + row[column]
-            found.append(tuple(row))
-        return found
+        def r(column: str, copy: int) -> str:
+            for kind in kinds if copy else ():
+                column = f"replace({column}, '/id/{kind}/', '/id/{kind}/c{copy}-')"
+            return column
 
-    def spelling_rows(rows, copy: int):
-        renamed_rows = renamed(rows, copy)
-        # the id spelling (alias 2) of a renamed slug is the renamed slug's key
-        return [(f"c{copy}{key}" if alias == ALIAS_ID and copy else key, alias, kind, iri)
-                for key, alias, kind, iri in renamed_rows]
-
-    def document_rows(rows, copy: int):
-        found = []
-        for iri, slug, data, pinyin in renamed(rows, copy, slugs=(1,)):
-            found.append((iri, slug, dumps({**json.loads(data), "slug": slug}), pinyin))
-        return found
-
-    def instance_rows(rows, copy: int, iri_column: int):
-        # the ontology's terms and the prefixes are shared by every copy: listed once
-        return [r for r, o in zip(renamed(rows, copy), rows, strict=True) if copy == 0 or r[iri_column] != o[iri_column]]
-
-    made = {}
-    for name, rows in tables.items():
-        if name in ("term", "label"):
-            made[name] = [row for copy in range(copies) for row in instance_rows(rows, copy, 0)]
-            continue
-        if name == "spelling":
-            instances = [row for row in rows if row[3].startswith(str(ID))]
-            made[name] = rows + [row for copy in range(1, copies) for row in spelling_rows(instances, copy)]
-            continue
-        make = {"node": lambda r, c: renamed(r, c, slugs=(1,)), "spelling": spelling_rows,
-                "document": document_rows}.get(name, renamed)
-        made[name] = [row for copy in range(copies) for row in make(rows, copy)]
-    write_index(out, made, {key: value * copies for key, value in meta.items()})
+        db.execute("BEGIN")
+        for c in range(copies):
+            prefix = f"'c{c}-' || " if c else ""
+            # the ontology's terms and the prefixes are shared by every copy: listed once
+            shared = "" if c == 0 else f"WHERE {r('iri', c)} != iri"
+            db.execute(f"INSERT INTO node SELECT {r('iri', c)}, {prefix}slug, kind, {r('data', c)}, "
+                       f"{r('summary', c)} FROM src.node ORDER BY rowid")
+            db.execute(f"INSERT INTO edge SELECT {r('source', c)}, {r('target', c)}, {r('data', c)} FROM src.edge "
+                       "ORDER BY rowid")
+            db.execute(f"INSERT INTO term SELECT {r('iri', c)}, kind, {r('data', c)} FROM src.term {shared}")
+            key = f"CASE WHEN alias = {ALIAS_ID} THEN 'c{c}' || key ELSE key END" if c else "key"
+            db.execute(f"INSERT INTO spelling SELECT {key}, alias, kind, {r('iri', c)} FROM src.spelling {shared}")
+            db.execute(f"INSERT INTO label SELECT {r('iri', c)}, {r('zh', c)}, {r('en', c)} FROM src.label {shared}")
+            slug = f"{prefix}slug"
+            db.execute(f"INSERT INTO document SELECT {r('iri', c)}, {slug}, json_set({r('data', c)}, '$.slug', "
+                       f"{slug}), pinyin FROM src.document")
+            db.execute(f"INSERT INTO span SELECT {r('iri', c)}, {r('document', c)}, begin, \"end\", {r('data', c)}, "
+                       f"{r('targets', c)} FROM src.span")
+            db.execute(f"INSERT INTO observation SELECT {r('iri', c)}, {r('data', c)} FROM src.observation")
+        meta = {key: json.loads(value) * copies for key, value in db.execute("SELECT key, value FROM src.meta")}
+        db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in sorted(meta.items())])
+        db.execute("COMMIT")
+    temporary.replace(out)
 
 
 def timed(call, repeat: int = 5) -> tuple[float, float]:
