@@ -29,7 +29,7 @@ import urllib.request
 from pathlib import Path
 
 import pyoxigraph as ox
-from attack import tree_rss_mb  # benchmarks/ is on the path when a script here runs
+from attack import process_tree, tree_rss_mb  # benchmarks/ is on the path when a script here runs
 
 from yuetang_kg.store import STORE_DIR, OxigraphStore
 from yuetang_kg.web import answers
@@ -67,10 +67,8 @@ def wait_ready(url: str, process: subprocess.Popen, seconds: float = 120) -> Non
 
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process and its live children (the endpoint's workers)."""
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True,
-                                                  check=False).stdout.split()]
     total = 0
-    for p in pids:
+    for p in process_tree(pid):
         try:
             fields = Path(f"/proc/{p}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
         except FileNotFoundError:
