@@ -51,12 +51,16 @@ def fetch(url: str, timeout: float = 15, source: str = "127.0.0.1") -> tuple[int
     return status, time.monotonic() - started
 
 
+def process_tree(pid: int) -> list[int]:
+    """A process and its live children (the server's query workers)."""
+    return [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True,
+                                                  check=False).stdout.split()]
+
+
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and its children, in MB."""
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True,
-                                                  check=False).stdout.split()]
     total = 0
-    for p in pids:
+    for p in process_tree(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text(encoding="ascii").splitlines():
                 if line.startswith("VmRSS:"):

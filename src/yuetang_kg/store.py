@@ -1,6 +1,7 @@
 """Stores that answer SPARQL over the graph: the embedded Oxigraph store (pyoxigraph), in memory or opened
 read-only from the on-disk store that ``build`` writes (``write_store``), and rdflib's in-memory store, each
-holding the data and the ontology in the default graph. Results come back as rdflib terms.
+holding the data and the ontology in the default graph. Results come back as rdflib terms, or, from Oxigraph, as
+the engine's own SPARQL TSV (``OxigraphStore.select_table``), for answers sent on without reading them.
 """
 
 import shutil
@@ -62,6 +63,39 @@ def to_oxigraph(term: Node):
     raise TypeError(f"unsupported term {term!r}")
 
 
+@dataclass(frozen=True)
+class Table:
+    """A SELECT answer as the engine wrote it, in SPARQL TSV (a header line, then one line per row: line breaks
+    inside literals are escaped), cut after ``max_rows`` rows."""
+
+    tsv: bytes
+    truncated: bool
+
+
+class _Enough(Exception):
+    """Stops the engine's writer once a row past the cap is written."""
+
+
+class _CappedSink:
+    """Where the engine writes TSV: it keeps what comes and stops the writer, and with it the query's evaluation,
+    as soon as a row past ``max_rows`` is complete (the engine writes in chunks of some kilobytes)."""
+
+    def __init__(self, max_rows: int):
+        self.lines_wanted = max_rows + 2  # the header, the rows that are kept, and one more
+        self.lines = 0
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.chunks.append(data)
+        self.lines += data.count(b"\n")
+        if self.lines >= self.lines_wanted:
+            raise _Enough
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
 def capped(items, max_rows: int | None) -> tuple[list, bool]:
     """At most ``max_rows`` items and whether more were there: reading one extra item tells, without the rest.
 
@@ -99,15 +133,35 @@ class OxigraphStore:
     def __len__(self) -> int:
         return len(self.store)
 
-    def query(self, sparql: str, bindings: dict[str, Node] | None = None, max_rows: int | None = None) -> Result:
-        """Run a query; with ``max_rows``, stop reading after that many rows (or triples) and flag ``truncated``.
-        Parameters are bound by a VALUES block (``sparql_text.bind_values``), which the planner sees."""
+    def _run(self, sparql: str):
         try:
-            answer = self.store.query(bind_values(sparql, bindings or {}))
+            return self.store.query(sparql)
         except SyntaxError as error:
             raise DataError(f"invalid SPARQL: {error}", "query") from None
         except RuntimeError as error:  # e.g. a parameter whose variable the SELECT clause does not name
             raise DataError(f"cannot run the query: {error}", "query") from None
+
+    def select_table(self, sparql: str, max_rows: int) -> Table:
+        """Run a SELECT query and keep its answer as the engine writes it (SPARQL TSV), at most ``max_rows`` rows:
+        no row becomes a Python object, and the engine stops after the row that shows the answer is longer."""
+        solutions = self._run(sparql)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise DataError("not a SELECT query", "query")
+        sink = _CappedSink(max_rows)
+        try:
+            solutions.serialize(sink, format=ox.QueryResultsFormat.TSV)
+        except _Enough:
+            pass
+        tsv = b"".join(sink.chunks)
+        if sink.lines < sink.lines_wanted:
+            return Table(tsv, False)
+        lines = tsv.split(b"\n", max_rows + 1)  # the header and the rows kept, then the rest
+        return Table(b"\n".join(lines[:-1]) + b"\n", True)
+
+    def query(self, sparql: str, bindings: dict[str, Node] | None = None, max_rows: int | None = None) -> Result:
+        """Run a query; with ``max_rows``, stop reading after that many rows (or triples) and flag ``truncated``.
+        Parameters are bound by a VALUES block (``sparql_text.bind_values``), which the planner sees."""
+        answer = self._run(bind_values(sparql, bindings or {}))
         if isinstance(answer, (bool, ox.QueryBoolean)):  # pyoxigraph 0.5 answers ASK with a QueryBoolean
             return Result("ASK", boolean=bool(answer))
         if isinstance(answer, ox.QuerySolutions):

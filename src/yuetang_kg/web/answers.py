@@ -6,6 +6,13 @@ A result cut at the row cap is never passed off as whole: JSON gets a top-level 
 of SPARQL JSON ignore unknown keys), XML a ``<link href="urn:yuetang-kg:truncated"/>`` in its head, and the HTTP
 layer adds a header for every format.
 
+A SELECT answer from Oxigraph is written by the engine's own result writers (``write_table``): its TSV, as the
+store kept it, read back and written in the format asked for, without a Python object per row. The client gets
+the same answer as from ``write`` (``tests/test_web_answers.py`` compares both on every catalogue query), in other
+bytes: JSON without spaces, XML without line breaks, TSV terms in their short Turtle form (``5`` for
+``"5"^^xsd:integer``). XML is held to the same rules as below. CSV stays ours, from the engine's terms: the
+engine's CSV writer does not quote an IRI that holds a comma, and our text fragments (``#char=5209,5228``) do.
+
 >>> from yuetang_kg.store import Result
 >>> print(write(Result("ASK", boolean=True), "application/sparql-results+json").decode())
 {"head": {}, "boolean": true}
@@ -14,17 +21,19 @@ layer adds a header for every format.
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 
 from ..errors import DataError
 from ..formats import FORMATS, Unrepresentable, serialize
 from ..literals import NOT_XML, find_forbidden
 from ..results import sparql_json
-from ..store import Result
+from ..store import Result, Table, to_rdflib
 from .negotiation import NotAcceptable
 
 TRUNCATED_LINK = "urn:yuetang-kg:truncated"
@@ -42,8 +51,8 @@ class AnswerFormat:
 
 def _json(result: Result) -> bytes:
     body = sparql_json(result)
-    if result.truncated:
-        body["truncated"] = True
+    if result.truncated:  # before the rows: streaming readers (Oxigraph's) refuse anything after them
+        body = {"head": body["head"], "truncated": True, **body}
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
@@ -65,17 +74,21 @@ def _xml_term(term) -> str:
     return f"<literal{attributes}>{_xml_text(str(term))}</literal>"
 
 
-def _xml(result: Result) -> bytes:
-    """SPARQL XML results. An answer holding a character that XML 1.0 cannot carry (U+0000, most C0 controls,
-    U+FFFE, U+FFFF, surrogates; see ``literals``) has no XML form at all: it is refused as not acceptable, naming
-    the formats that can carry it, rather than written ill-formed or altered."""
-    for row in result.rows:
-        for variable, term in zip(result.variables, row):
+def _refuse_unwritable_xml(variables: list[str], rows) -> None:
+    for row in rows:
+        for variable, term in zip(variables, row):
             found = None if term is None else find_forbidden(str(term), NOT_XML)
             if found:
                 raise NotAcceptable(f"the answer cannot be written as XML: ?{variable} holds {found[1]}, which XML "
                                     "1.0 cannot carry; ask for application/sparql-results+json, text/csv or "
                                     "text/tab-separated-values")
+
+
+def _xml(result: Result) -> bytes:
+    """SPARQL XML results. An answer holding a character that XML 1.0 cannot carry (U+0000, most C0 controls,
+    U+FFFE, U+FFFF, surrogates; see ``literals``) has no XML form at all: it is refused as not acceptable, naming
+    the formats that can carry it, rather than written ill-formed or altered."""
+    _refuse_unwritable_xml(result.variables, result.rows)
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<sparql xmlns="http://www.w3.org/2005/sparql-results#">',
              "<head>"]
     lines += [f"<variable name={quoteattr(v)}/>" for v in result.variables]
@@ -174,6 +187,59 @@ def offers(form: str) -> list[str]:
 def format_names(form: str) -> dict[str, str]:
     """``format`` parameter values and the media types they stand for."""
     return {name: f.media_type for f in ANSWER_FORMATS if form in f.forms for name in f.names}
+
+
+_ENGINE_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "application/xml": ox.QueryResultsFormat.XML,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+# What XML 1.0 cannot carry, as the engine writes it in UTF-8 (which has no surrogates): C0 controls but tab,
+# line feed and carriage return, U+FFFE and U+FFFF.
+_NOT_XML_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+
+
+def _csv_of_table(table: Table) -> bytes:
+    """CSV by our writer, from the engine's terms: the engine's CSV writer leaves a comma in an IRI unquoted
+    (``…#char=5209,5228`` would read as two cells)."""
+    solutions = ox.parse_query_results(table.tsv, ox.QueryResultsFormat.TSV)
+    variables = [v.value for v in solutions.variables]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")  # the standard asks for CRLF line ends
+    writer.writerow(variables)
+    writer.writerows([_csv_engine_cell(solution[v]) for v in variables] for solution in solutions)
+    return out.getvalue().encode("utf-8")
+
+
+def _csv_engine_cell(term) -> str:
+    if term is None:
+        return ""
+    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else term.value
+
+
+def write_table(table: Table, media_type: str) -> bytes:
+    """The body of a SELECT answer kept as the engine's TSV, in ``media_type`` (one that ``offers`` gives for
+    SELECT), by the engine's writers."""
+    if media_type == "text/csv":
+        return _csv_of_table(table)
+    fmt = _ENGINE_FORMATS[media_type]
+    if fmt == ox.QueryResultsFormat.TSV:
+        return table.tsv
+    body = ox.parse_query_results(table.tsv, ox.QueryResultsFormat.TSV).serialize(format=fmt)
+    if fmt == ox.QueryResultsFormat.JSON and table.truncated:
+        body = body.replace(b',"results":', b',"truncated":true,"results":', 1)  # as in _json; the head is first
+    elif fmt == ox.QueryResultsFormat.XML:
+        if _NOT_XML_BYTES.search(body):  # rare: read the rows to name the variable
+            solutions = ox.parse_query_results(table.tsv, ox.QueryResultsFormat.TSV)
+            variables = [v.value for v in solutions.variables]
+            _refuse_unwritable_xml(variables, ([to_rdflib(s[v]) for v in variables] for s in solutions))
+        # The engine writes a carriage return as itself, which XML readers take for a line feed; markup holds none.
+        body = body.replace(b"\r", b"&#13;")
+        if table.truncated:
+            body = body.replace(b"</head>", f'<link href="{TRUNCATED_LINK}"/></head>'.encode(), 1)
+    return body
 
 
 def write(result: Result, media_type: str) -> bytes:

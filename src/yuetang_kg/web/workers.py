@@ -14,29 +14,34 @@ the row cap and serializes the answer, so that parsing, evaluation and serializa
 timeout and only bytes cross the process boundary.
 
 Waiting never ties up the threads that other pages use: who gets a worker is decided by ``admission`` on the
-event loop, and the blocking exchange with a worker runs on a thread pool of its own, one thread per worker.
-Workers are started from one long-lived thread, because the kernel's "die with the parent" signal is tied to the
-thread that started the process, and the threads of a request pool come and go.
+event loop, and the exchange with a worker runs on the event loop too, over a non-blocking socket (a job out, an
+answer back, each a length and a pickle), under the deadline. No thread is involved: a hand-over to a thread and
+back cost more than the rest of a cheap query (the GIL passes between threads only every few milliseconds
+under load), and a thread per waiting request would bound the waits by the pool's size. Workers are started
+from one long-lived thread, because the kernel's "die with the parent" signal is tied to the thread that started
+the process, and the threads of a request pool come and go.
 """
 
 import asyncio
 import logging
 import os
+import pickle
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 
 from rdflib import Graph
 
 from ..errors import DataError
 from ..sparql_text import bind_values
+from ..store import OxigraphStore, open_store
 from . import answers, guard, negotiation, sandbox
 from .admission import Admission, Busy
 
@@ -88,6 +93,45 @@ class Limits:
     sandbox: bool = True
 
 
+_LENGTH = struct.Struct("!Q")  # each message: its length, then its pickle
+
+
+def _frame(message) -> bytes:
+    data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+    return _LENGTH.pack(len(data)) + data
+
+
+def _read_exactly(sock: socket.socket, size: int) -> bytearray:
+    """``size`` bytes from a blocking socket; EOFError if it closes first."""
+    data = bytearray(size)
+    view, got = memoryview(data), 0
+    while got < size:
+        read = sock.recv_into(view[got:])
+        if read == 0:
+            raise EOFError
+        got += read
+    return data
+
+
+def _receive(sock: socket.socket):
+    """The next message on a blocking socket; EOFError once it is closed."""
+    (size,) = _LENGTH.unpack(_read_exactly(sock, _LENGTH.size))
+    return pickle.loads(_read_exactly(sock, size))
+
+
+async def _read_async(sock: socket.socket, size: int) -> bytearray:
+    """``size`` bytes from a non-blocking socket on the running loop; EOFError if it closes first."""
+    loop = asyncio.get_running_loop()
+    data = bytearray(size)
+    view, got = memoryview(data), 0
+    while got < size:
+        read = await loop.sock_recv_into(sock, view[got:])
+        if read == 0:
+            raise EOFError
+        got += read
+    return data
+
+
 def answer(store, job: Job, checked: dict[str, guard.Checked]) -> Answer:
     """Check, negotiate, run and serialize one query on ``store``; ``checked`` remembers queries that passed."""
     text = bind_values(job.text, job.bindings)  # bound first, so that the check judges what the engine runs
@@ -99,7 +143,10 @@ def answer(store, job: Job, checked: dict[str, guard.Checked]) -> Answer:
         checked[text] = query
     form = query.form
     media_type = negotiation.choose(answers.offers(form), job.accept, job.formats, answers.format_names(form))
-    result = store.query(query.text, max_rows=job.max_rows)  # the checked text, nothing else
+    if form == "SELECT" and isinstance(store, OxigraphStore):  # the engine's writers: no row becomes Python
+        table = store.select_table(query.text, job.max_rows)  # the checked text, nothing else
+        return Answer(form, media_type, answers.write_table(table, media_type), table.truncated)
+    result = store.query(query.text, max_rows=job.max_rows)
     return Answer(form, media_type, answers.write(result, media_type), result.truncated)
 
 
@@ -119,11 +166,9 @@ def _isolate(limits: Limits, parent: int) -> str:
 def serve(fd: int, parent: int) -> None:
     """A worker process's main loop: isolate itself, load the store it is sent, answer jobs until the socket
     closes."""
-    from ..store import OxigraphStore, open_store
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal is the server's to handle
-    connection = Connection(fd)
-    source, store_kind, limits = connection.recv()
+    sock = socket.socket(fileno=fd)
+    source, store_kind, limits = _receive(sock)
     try:
         how = _isolate(limits, parent)
         if isinstance(source, str):  # the build's on-disk store: opened, not loaded
@@ -131,14 +176,14 @@ def serve(fd: int, parent: int) -> None:
         else:
             store = open_store(store_kind, Graph().parse(data=source, format="nt"))
     except (sandbox.Unavailable, MemoryError, OSError, DataError) as error:
-        connection.send(("failed", f"{type(error).__name__}: {error}"))
+        sock.sendall(_frame(("failed", f"{type(error).__name__}: {error}")))
         return
     del source
-    connection.send(("ready", how))
+    sock.sendall(_frame(("ready", how)))
     checked: dict[str, guard.Checked] = {}
     while True:
         try:
-            job = connection.recv()
+            job = _receive(sock)
         except EOFError:
             return
         try:
@@ -146,11 +191,11 @@ def serve(fd: int, parent: int) -> None:
         except (guard.Malformed, guard.Refused, negotiation.NotAcceptable, DataError) as error:
             reply = ("error", type(error).__name__, str(error))
         except MemoryError:
-            connection.send(("error", "QueryTooBig", ""))
+            sock.sendall(_frame(("error", "QueryTooBig", "")))
             return  # a fresh worker replaces this one, whose heap may stay fragmented
         except Exception as error:  # noqa: BLE001 - an engine bug must not kill the worker; logged by the server
             reply = ("error", "WorkerFailed", f"{type(error).__name__}: {error}")
-        connection.send(reply)
+        sock.sendall(_frame(reply))
 
 
 class _Worker:
@@ -161,29 +206,34 @@ class _Worker:
                 [sys.executable, "-c", _WORKER_CODE, str(theirs.fileno()), str(os.getpid())],
                 pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
             )
-        self.connection = Connection(ours.detach())
-        self.connection.send((source, store_kind, limits))
+        self.socket = ours
+        self.socket.sendall(_frame((source, store_kind, limits)))
 
     def wait_ready(self) -> str:
-        """How the worker isolated itself, once it has loaded the store; WorkerFailed if it could not."""
+        """How the worker isolated itself, once it has loaded the store; WorkerFailed if it could not.
+        From then on the socket is non-blocking, for ``ask`` on the event loop."""
+        self.socket.settimeout(_STARTUP_S)
         try:
-            reply = self.connection.recv() if self.connection.poll(_STARTUP_S) else ("failed", "no answer")
+            reply = _receive(self.socket)
+        except TimeoutError:
+            reply = ("failed", "no answer")
         except (EOFError, OSError):
             reply = ("failed", f"it exited with code {self.process.wait(5)}")
         if reply[0] != "ready":
             self.kill()
             raise WorkerFailed(f"a query worker did not start: {reply[1]}")
+        self.socket.setblocking(False)
         return reply[1]
 
-    def ask(self, job: Job, deadline: float):
-        """The worker's reply to ``job``; QueryTimeout past ``deadline``, an error reply if the worker died."""
-        self.connection.send(job)
+    async def ask(self, job: Job):
+        """The worker's reply to ``job``, or an error reply if the worker died (no time limit: see ``_serve``)."""
+        loop = asyncio.get_running_loop()
         try:
-            if not self.connection.poll(max(deadline - time.monotonic(), 0.0)):
-                raise QueryTimeout
-            return self.connection.recv()
+            await loop.sock_sendall(self.socket, _frame(job))
+            (size,) = _LENGTH.unpack(await _read_async(self.socket, _LENGTH.size))
+            return pickle.loads(await _read_async(self.socket, size))
         except (EOFError, OSError):
-            code = self.process.wait(5)
+            code = await asyncio.to_thread(self.process.wait, 5)
             if code == -signal.SIGABRT:  # Oxigraph's answer to a failed allocation
                 return ("error", "QueryTooBig", "")
             return ("error", "WorkerFailed", f"the worker exited with code {code}")
@@ -191,7 +241,7 @@ class _Worker:
     def kill(self) -> None:
         self.process.kill()
         self.process.wait(5)
-        self.connection.close()
+        self.socket.close()
 
 
 class QueryWorkers:
@@ -211,10 +261,8 @@ class QueryWorkers:
         self._all: set[_Worker] = set()
         self._closed = False
         self._start_lock = threading.Lock()
-        # One long-lived thread starts every worker (see the module's note); one thread per worker waits for its
-        # answers, so that a request waiting for a query holds no thread of the pool that other pages use.
+        # One long-lived thread starts every worker (see the module's note), and reaps the killed ones.
         self._spawner = ThreadPoolExecutor(1, thread_name_prefix="query-worker-start")
-        self._waiters = ThreadPoolExecutor(size, thread_name_prefix="query-worker-wait")
 
     def start(self) -> None:
         """Start the workers and wait until each has loaded the store (blocking; idempotent)."""
@@ -238,8 +286,11 @@ class QueryWorkers:
         self._all.add(worker)
         return worker
 
-    def _replace(self, client: str) -> None:
-        """Start a worker in place of a killed one; the slot is freed once the new one has loaded the store."""
+    def _replace(self, worker: _Worker, client: str) -> None:
+        """Reap a killed worker and start another in its place; the slot is freed once the new one has loaded the
+        store."""
+        worker.kill()
+        self._all.discard(worker)
         if self._closed:
             return
         try:
@@ -251,14 +302,20 @@ class QueryWorkers:
         self._idle.append(fresh)
         self.admission.release(client)
 
-    def _serve(self, worker: _Worker, job: Job, deadline: float, client: str):
-        """Run ``job`` on ``worker`` and put the worker back, or kill it and have it replaced (blocking).
+    async def _serve(self, worker: _Worker, job: Job, deadline: float, client: str):
+        """Run ``job`` on ``worker`` and put the worker back, or kill it and have it replaced.
 
-        Runs to its end even when the request that asked is gone, so that no worker or slot is ever lost.
+        No worker or slot is ever lost: past ``deadline`` the worker is killed at once (only that stops a query in
+        the engine), and so is a worker whose exchange is cut short because the request is cancelled (the server
+        shutting down), whose state is unknown; each is replaced.
         """
         try:
-            reply = worker.ask(job, deadline)
-        except BaseException:
+            async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
+                reply = await worker.ask(job)
+        except TimeoutError:
+            self._retire(worker, client)
+            raise QueryTimeout from None
+        except BaseException:  # cancelled mid-exchange
             self._retire(worker, client)
             raise
         if reply[0] == "error" and reply[1] in ("QueryTooBig", "WorkerFailed"):
@@ -270,12 +327,11 @@ class QueryWorkers:
 
     def _retire(self, worker: _Worker, client: str) -> None:
         """Kill a worker whose state is unknown and have it replaced, unless the pool has closed."""
-        worker.kill()
-        self._all.discard(worker)
+        worker.process.kill()  # at once; reaping and replacing it take longer, on the spawner's thread
         try:
-            self._spawner.submit(self._replace, client)
+            self._spawner.submit(self._replace, worker, client)
         except RuntimeError:  # the pool closed meanwhile: nothing to replace
-            pass
+            worker.kill()
 
     async def run(self, job: Job, timeout_s: float, client: str) -> Answer:
         """Answer ``job`` within ``timeout_s`` seconds, the wait for a worker included.
@@ -283,22 +339,20 @@ class QueryWorkers:
         Raises Busy (refused, or not admitted in time), QueryTimeout, QueryTooBig, WorkerFailed, or the worker's
         guard, negotiation or data error again.
         """
-        loop = asyncio.get_running_loop()
         if self._data is None:  # no lifespan ran (a test client without it): start on first use
-            await loop.run_in_executor(self._waiters, self.start)
+            await asyncio.to_thread(self.start)
         deadline = time.monotonic() + timeout_s
         # A short wait for a worker, not the whole timeout: when every worker is busy a client hears so at once
         # (503, Retry-After) rather than after the time limit.
         await self.admission.acquire(client, min(deadline, time.monotonic() + self.queue_wait_s))
         worker = self._idle.pop()
-        pending = loop.run_in_executor(self._waiters, self._serve, worker, job, deadline, client)
-        try:
-            reply = await asyncio.shield(pending)
+        try:  # in the request's own task: a task and a shield of their own cost more than a cheap query
+            reply = await self._serve(worker, job, deadline, client)
         except QueryTimeout:
             raise QueryTimeout(f"the query ran longer than {timeout_s:g} s and was stopped") from None
         except asyncio.CancelledError:
             # Only a server shutting down cancels a request (uvicorn, past its grace period): answer it rather
-            # than die with a traceback in the log; ``_serve`` still puts the worker back or replaces it.
+            # than die with a traceback in the log; ``_serve`` has had the worker replaced.
             raise Busy("the server is shutting down; try again shortly", retry_after=5) from None
         if reply[0] == "ok":
             return reply[1]
@@ -318,7 +372,6 @@ class QueryWorkers:
             worker.kill()
         self._idle.clear()
         self._spawner.shutdown(wait=False, cancel_futures=True)
-        self._waiters.shutdown(wait=False, cancel_futures=True)
 
 
 _ERRORS = {
