@@ -106,6 +106,11 @@ def test_each_document_graph_holds_its_own_spans_and_facts(two_built):
         assert spans
         for span in spans:
             assert {q.graph_name.value for q in found if q.subject.value == span} == {str(graph_name)}, span
+    # a fact stated by both documents links, in each document's graph, to that document's spans only
+    for q in found:
+        if q.predicate.value == str(YKG.evidence):
+            span_document = q.object.value.split("#")[0].rsplit("/", 1)[-1]
+            assert q.graph_name.value == str(GRAPH[f"doc/{span_document}"]), q
     # the fictional place and its figure are the second document's alone; names are shared
     assert in_graphs(found, BOOK_HOUSE, RDF.type, YKG.Facility) == {str(FICTIONAL_GRAPH)}
     figure = ID["observation/xinghe-shuwu-readers-2024"]

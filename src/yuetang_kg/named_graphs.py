@@ -3,12 +3,13 @@
 One rule, read from the graph itself: **a triple goes to the graph of every document that holds the evidence of
 the fact it belongs to, a derived figure's to ``…/graph/derived``, and every other to ``…/graph/shared``.** The
 triples of a document are its own, its spans', those of each fact node whose evidence lies in it (a statement,
-a stated observation, an utterance), the triple that such a statement reifies, and a link from an entity to
-such a fact node (a speaker's ``ykg:said``); a fact stated by several documents is in each of their graphs. The
-shared graph holds what names and classifies entities (labels, spellings, codes, the classes a fact does not
-state), the units, variables, periods, domains and references, and the facts taken from an external reference
-rather than a document. The ontology has a graph of its own (``…/graph/ontology``). Every triple is in at least
-one graph, so the union of the data graphs is the published graph.
+a stated observation, an utterance) but for its links to the spans of other documents, the triple that such a
+statement reifies, and a link from an entity to such a fact node (a speaker's ``ykg:said``); a fact stated by
+several documents is in each of their graphs, each time with that document's evidence. The shared graph holds
+what names and classifies entities (labels, spellings, codes, the classes that no fact states), the units,
+variables, periods, domains and references, and the facts taken from an external reference rather than a
+document. The ontology has a graph of its own (``…/graph/ontology``). Every triple is in at least one graph,
+so the union of the data graphs is the published graph.
 
 >>> document_graph(URIRef("https://w3id.org/yuetang-kg/id/document/yuetang-2024"))
 rdflib.term.URIRef('https://w3id.org/yuetang-kg/graph/doc/yuetang-2024')
@@ -58,8 +59,11 @@ def partition(data: Graph, triples: Iterable | None = None) -> dict[URIRef, list
     owners, reified = _owners(data)
     graphs: dict[URIRef, list] = {}
     for triple in data if triples is None else triples:
-        subject, _, obj = triple
-        names = owners.get(subject, set()) | reified.get(triple, set()) or owners.get(obj) or {SHARED_GRAPH}
+        subject, predicate, obj = triple
+        if predicate == YKG.evidence:  # so that a document's graph holds every span it points to
+            names = owners[obj]
+        else:
+            names = owners.get(subject, set()) | reified.get(triple, set()) or owners.get(obj) or {SHARED_GRAPH}
         for name in names:
             graphs.setdefault(name, []).append(triple)
     return dict(sorted(graphs.items()))
