@@ -23,9 +23,10 @@ from rdflib.namespace import DCTERMS
 from yuetang_kg import export, ontology_docs
 from yuetang_kg import jsonld as jsonld_module
 from yuetang_kg.cli import main
-from yuetang_kg.export import DATA_GRAPH, GRAPH_OF_PART, ONTOLOGY_GRAPH, PARTS, WHAT, Exporter, file_name
+from yuetang_kg.export import PARTS, WHAT, Exporter, file_name
 from yuetang_kg.formats import FORMATS
 from yuetang_kg.jsonld import context_of
+from yuetang_kg.named_graphs import DERIVED_GRAPH, GRAPH, ONTOLOGY_GRAPH, SHARED_GRAPH, partition
 from yuetang_kg.namespaces import NIF, ONTOLOGY_IRI, PREFIXES, YKG
 from yuetang_kg.publication import CONTEXT_FILE, DESCRIPTION_FILE, ONTOLOGY_DOCS_FILE
 from yuetang_kg.store import STORE_DIR
@@ -54,8 +55,16 @@ def exports(built, tmp_path_factory) -> dict[tuple[str, str], Path]:
 
 
 def source_graphs(built, what: str) -> dict[URIRef, Graph]:
-    sources = {"data": built.graph, "ontology": built.ontology}
-    return {GRAPH_OF_PART[part]: sources[part] for part in PARTS[what]}
+    """The named graphs that the quad exports of ``what`` hold (their union is what the triple formats hold)."""
+    graphs = {}
+    if "data" in PARTS[what]:
+        for name, triples in partition(built.graph).items():
+            graphs[name] = Graph()
+            for triple in triples:
+                graphs[name].add(triple)
+    if "ontology" in PARTS[what]:
+        graphs[ONTOLOGY_GRAPH] = built.ontology
+    return graphs
 
 
 def merged(graphs) -> Graph:
@@ -321,4 +330,5 @@ def test_export_command_refuses_an_unknown_format(built, repo_paths):
 
 def test_exports_name_their_graphs(exports):
     text = exports["all", "trig"].read_text(encoding="utf-8")
-    assert f"<{DATA_GRAPH}>" in text and f"<{ONTOLOGY_GRAPH}>" in text
+    for name in (GRAPH["doc/yuetang-2024"], SHARED_GRAPH, DERIVED_GRAPH, ONTOLOGY_GRAPH):
+        assert f"<{name}>" in text, name

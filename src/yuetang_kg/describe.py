@@ -1,6 +1,8 @@
 """The dataset description: VoID (counts, partitions, examples, the SPARQL endpoint, the dumps) and DCAT
 (titles, licence, rights, publisher, source articles, distributions with size and checksum, a content hash of
-the inputs, dates), computed from the graph. Every node has an IRI under ``<…/dataset>``: no blank nodes.
+the inputs, dates), computed from the graph. Each named graph of the quad exports (``named_graphs``) is a
+``void:subset`` of the dataset, named by the graph's IRI, with its triple count; a source document's graph also
+names its document and title. Every other node has an IRI under ``<…/dataset>``: no blank nodes.
 
 The date is never the wall clock, so that two builds of the same inputs are byte-identical: it comes from
 ``SOURCE_DATE_EPOCH`` when set, else from the last git commit that touched the inputs, else it is the year of
@@ -25,6 +27,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV
 from .errors import DataError
 from .export import file_name
 from .formats import FORMATS
+from .named_graphs import document_graph, partition
 from .namespaces import BASE, ID, NIF, ONTOLOGY_IRI, PREFIXES, VOID, YKG
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
@@ -167,6 +170,21 @@ def _void(g: Graph, data: Graph, release: Release, dumps: Mapping[str, bytes]) -
 
     for vocabulary in {_vocabulary(term) for term in set(triples) | set(instances)} - {None}:
         g.add((DATASET, VOID.vocabulary, vocabulary))
+    _subsets(g, data)
+
+
+def _subsets(g: Graph, data: Graph) -> None:
+    """Each named graph of the data as a subset of the dataset; a document's names the document and its title."""
+    documents = {document_graph(node): node for node in data.subjects(RDF.type, YKG.SourceDocument)}
+    for name, triples in partition(data).items():
+        g.add((DATASET, VOID.subset, name))
+        g.add((name, RDF.type, VOID.Dataset))
+        g.add((name, VOID.triples, Literal(len(triples))))
+        document = documents.get(name)
+        if document is not None:
+            g.add((name, DCTERMS.source, document))
+            for title in data.objects(document, DCTERMS.title):
+                g.add((name, DCTERMS.title, title))
 
 
 def _checksum(g: Graph, node: URIRef, sha256: str) -> None:

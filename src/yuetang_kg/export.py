@@ -4,37 +4,34 @@ Outputs depend only on the triples: blank nodes (the ontology has a few, in OWL 
 their content, triples are handed to the writers in sorted order, and line formats are sorted, so the same
 graph gives the same bytes in every process, whatever ``PYTHONHASHSEED`` is.
 
-Named graphs (TriG, N-Quads): the instance data goes into ``<…/graph/data>`` and the ontology into
-``<…/graph/ontology>``, so a store loaded from one quad file still tells ABox from TBox. Triple formats of
-``all`` merge the two. More source documents would add more named graphs under ``<…/graph/>``.
+Named graphs (TriG, N-Quads): each source document's facts go into ``<…/graph/doc/<id>>``, what they share
+into ``<…/graph/shared>``, the derived figures into ``<…/graph/derived>`` (the rule is in ``named_graphs``) and
+the ontology into ``<…/graph/ontology>``, so a store loaded from one quad file still tells the documents apart,
+and ABox from TBox. Triple formats hold the union.
 
 >>> from rdflib import Graph, URIRef, Literal
 >>> data = Graph().add((URIRef("https://w3id.org/yuetang-kg/id/place/x"), URIRef("http://schema.org/name"), Literal("岳塘")))
 >>> export(data, Graph(), "data", FORMATS["nq"]).decode()
-'<https://w3id.org/yuetang-kg/id/place/x> <http://schema.org/name> "岳塘" <https://w3id.org/yuetang-kg/graph/data> .\\n'
+'<https://w3id.org/yuetang-kg/id/place/x> <http://schema.org/name> "岳塘" <https://w3id.org/yuetang-kg/graph/shared> .\\n'
 """
 
 import re
 
 import pyoxigraph as ox
-from rdflib import RDF, BNode, Graph, Namespace, URIRef
+from rdflib import RDF, BNode, Graph, URIRef
 from rdflib.compare import to_canonical_graph
 
 from .errors import DataError
 from .formats import FORMATS, Format, check_xml, finish_rdfxml, sort_lines
 from .jsonld import compact, context_of
-from .namespaces import BASE, PREFIXES
+from .named_graphs import ONTOLOGY_GRAPH, partition
+from .namespaces import PREFIXES
 from .store import to_oxigraph
-
-GRAPH = Namespace(BASE + "graph/")
-DATA_GRAPH = GRAPH["data"]
-ONTOLOGY_GRAPH = GRAPH["ontology"]
 
 # What can be exported, and the file name stem of each in the build output and under /downloads/.
 WHAT = {"data": "yuetang", "ontology": "ontology", "all": "yuetang-all"}
-# The parts each export is made of, and the named graph of each part in the quad formats.
+# The parts each export is made of.
 PARTS = {"data": ("data",), "ontology": ("ontology",), "all": ("data", "ontology")}
-GRAPH_OF_PART = {"data": DATA_GRAPH, "ontology": ONTOLOGY_GRAPH}
 
 
 def check_what(what: str) -> str:
@@ -154,11 +151,20 @@ class Exporter:
                 self._triples[what] = canonical_triples(merged)
         return self._triples[what]
 
+    def named_graphs(self, what: str) -> list[tuple[URIRef, list]]:
+        """The (graph name, triples) of ``what`` in the quad formats, each graph in the canonical order."""
+        parts = []
+        for part in PARTS[check_what(what)]:
+            if part == "data":
+                parts += partition(self.sources["data"], self.triples("data")).items()
+            else:
+                parts.append((ONTOLOGY_GRAPH, self.triples("ontology")))
+        return parts
+
     def export(self, what: str, fmt: Format) -> bytes:
         """``data``, ``ontology`` or ``all`` of them in ``fmt``, as UTF-8 bytes."""
         if fmt.quads:
-            parts = PARTS[check_what(what)]
-            return write_with_oxigraph([(GRAPH_OF_PART[part], self.triples(part)) for part in parts], fmt)
+            return write_with_oxigraph(self.named_graphs(what), fmt)
         if fmt.name == "jsonld":
             return compact(graph_of(self.triples(what)), self.context)
         return write_with_oxigraph([(None, self.triples(what))], fmt)

@@ -91,7 +91,8 @@ class Origin:
 
 @dataclass(frozen=True)
 class Evidence:
-    """Why a fact holds: a quote of a document (``occurrence`` picks one of several) or an external reference."""
+    """Why a fact holds: a quote of a document (``occurrence`` picks one of several) or an external reference.
+    ``document`` is the document that the fact's file quotes (see ``load_facts``)."""
 
     quote: str | None = None
     occurrence: int | None = None
@@ -229,6 +230,8 @@ class Facts:
     documents: dict[str, Document] = field(default_factory=dict)
     references: dict[str, Reference] = field(default_factory=dict)
     entities: dict[str, Entity] = field(default_factory=dict)
+    # later declarations of an entity, each in another document: they add that document's evidence
+    citations: list[Entity] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
     observations: dict[str, Observation] = field(default_factory=dict)
     derived: dict[str, Derived] = field(default_factory=dict)
@@ -242,6 +245,10 @@ class Facts:
     def default_document(self) -> Document:
         return next(iter(self.documents.values()))
 
+    def declarations(self) -> list[Entity]:
+        """Every declaration of every entity: the first of each id, then those of other documents."""
+        return [*self.entities.values(), *self.citations]
+
     def ids(self) -> dict[str, Origin]:
         """Every id that a fact may point to, with where it is declared."""
         tables = (self.entities, self.observations, self.derived, self.utterances, self.variables)
@@ -250,7 +257,7 @@ class Facts:
 
 # Field names of each section: (class, required, optional). YAML keys that differ from field names are renamed.
 _RENAMED = {"in": "parent", "partOf": "part_of"}
-_EVIDENCE_KEYS = {"quote", "occurrence", "reference", "document"}
+_EVIDENCE_KEYS = {"quote", "occurrence", "reference"}
 _SECTIONS = {
     "entities": (Entity, {"id", "type", "zh", "en"}),
     "relations": (Relation, {"s", "p"}),
@@ -373,8 +380,9 @@ def _check_types(cls, fields: dict, lines: dict, rel: str, default: str) -> None
             raise DataError(f"{key} must be {_expected(annotation)}, got {_kind(value)} {value!r}", where)
 
 
-def _build(cls, required: set, item: object, rel: str, section: str, where: str):
-    """One item of a section as an instance of ``cls``; ``where`` is the section's file:line."""
+def _build(cls, required: set, item: object, rel: str, section: str, where: str, document: str | None = None):
+    """One item of a section as an instance of ``cls``; ``where`` is the section's file:line, ``document`` the
+    id of the document that the file quotes."""
     if not isinstance(item, dict):
         raise DataError(f"each item of {section} must be a mapping (key: value), got {_kind(item)} {item!r}", where)
     origin = Origin(rel, item.pop(LINE, 0))
@@ -400,7 +408,7 @@ def _build(cls, required: set, item: object, rel: str, section: str, where: str)
                         f"{rel}:{lines.get('id', origin.line)}")
     if "evidence" in cls.__dataclass_fields__:
         _check_types(Evidence, evidence_fields, lines, rel, where)
-        evidence = Evidence(**evidence_fields)
+        evidence = Evidence(**evidence_fields, document=document)
         if not evidence.quote and not evidence.reference:
             raise DataError(f"{section} item needs a quote (or a reference)", where)
         kwargs["evidence"] = evidence
@@ -457,12 +465,51 @@ def load_facts(root: Path) -> Facts:
     for path in paths:
         data, rel = read_yaml(path, root)
         facts.files.append(rel)
+        document = _document_of(data, rel, facts.documents)
         for section, items, where in sections(data, rel, _SECTIONS):
             cls, required = _SECTIONS[section]
             for raw in items:
-                item = _build(cls, required, raw, rel, section, where)
+                item = _build(cls, required, raw, rel, section, where, document)
                 if section == "relations":
                     facts.relations.append(item)
+                elif section == "entities" and item.id in facts.entities:
+                    _cite(facts, item)
                 else:
                     _add(getattr(facts, section), item, section, seen)
     return facts
+
+
+def _document_of(data: dict, rel: str, documents: dict[str, Document]) -> str:
+    """The id of the document a facts file quotes: its ``document:`` key, needed only when there are several."""
+    if "document" not in data:
+        if len(documents) > 1:
+            raise DataError(f"sources.yaml declares {len(documents)} documents ({', '.join(documents)}): say which "
+                            "one this file quotes with a line document: <id> at its top", f"{rel}:1")
+        return next(iter(documents))
+    ident = data.pop("document")
+    if not isinstance(ident, str) or ident not in documents:
+        raise DataError(f"document {ident!r} is not declared in sources.yaml; valid: {', '.join(documents)}",
+                        f"{rel}:{data.get(LINES, {}).get('document', 1)}")
+    return ident
+
+
+# What makes an entity one thing in every document that names it: where two declarations both give one of these,
+# they must agree. Evidence, other spellings, places and notes are each declaration's own.
+_SHARED_FIELDS = ("type", "zh", "en", "pinyin", "description_zh", "nbs", "mca", "wikidata", "gbt4754", "broader",
+                  "date", "date_text")
+
+
+def _cite(facts: Facts, entity: Entity) -> None:
+    """Accept another declaration of an entity id when it is made in another document, as one entity cited by
+    several documents; the same id twice in one document's files is a duplicate."""
+    first = facts.entities[entity.id]
+    for earlier in (first, *(c for c in facts.citations if c.id == entity.id)):
+        if earlier.evidence.document == entity.evidence.document:
+            raise DataError(f"duplicate id {entity.id!r} in entities (first declared at {earlier.origin}, for the "
+                            "same document)", str(entity.origin))
+    for name in _SHARED_FIELDS:
+        mine, theirs = getattr(entity, name), getattr(first, name)
+        if mine is not None and theirs is not None and mine != theirs:
+            raise DataError(f"entity {entity.id!r} has {name} {mine!r} here but {theirs!r} at {first.origin}: an id "
+                            "names one entity in every document, so its names and codes must agree", str(entity.origin))
+    facts.citations.append(entity)

@@ -21,6 +21,7 @@ from .namespaces import NIF, PREFIXES, SCHEMA, WD, YKG, entity_iri, iri
 from .ontology import Terms
 from .periods import date_datatype
 from .qualification import qualify
+from .sources import Document
 
 DATATYPES = {
     "string": None,
@@ -54,11 +55,16 @@ class Context:
     def document_iri(self, document_id: str) -> URIRef:
         return iri("document", document_id)
 
-    def span(self, evidence: Evidence, where: str) -> URIRef:
-        """The span node of a quote, created once per distinct span."""
+    def document_of(self, evidence: Evidence, where: str) -> Document:
+        """The document that a fact's file quotes (the only one when evidence names none)."""
         document = self.facts.documents.get(evidence.document or self.facts.default_document.id)
         if document is None:
             raise DataError(f"unknown document {evidence.document!r}", where)
+        return document
+
+    def span(self, evidence: Evidence, where: str) -> URIRef:
+        """The span node of a quote, created once per distinct span."""
+        document = self.document_of(evidence, where)
         found = document.find(evidence.quote, evidence.occurrence, where)
         node = URIRef(f"{self.document_iri(document.id)}#char={found.start},{found.end}")
         if node not in self.spans:
@@ -180,14 +186,16 @@ def map_vocabularies(ctx: Context) -> None:
 
 def map_entities(ctx: Context) -> None:
     g, facts = ctx.graph, ctx.facts
-    text = facts.default_document.text
-    for entity in facts.entities.values():
+    # an entity cited by several documents is mapped once per declaration: the shared fields agree (facts._cite),
+    # so they give the same triples, and each declaration adds its own evidence, places and other spellings
+    for entity in facts.declarations():
         where = str(entity.origin)
         cls = ctx.terms.check_class(entity.type, where)
         node = entity_iri(entity.type, entity.id)
-        if not entity.descriptive and entity.zh not in text:
+        document = ctx.document_of(entity.evidence, where)
+        if not entity.descriptive and entity.zh not in document.text:
             raise DataError(
-                f"zh name {entity.zh!r} is not written so in the article; fix it or set descriptive: true", where
+                f"zh name {entity.zh!r} is not written so in {document.path}; fix it or set descriptive: true", where
             )
         ctx.statement(node, RDF.type, cls, entity.evidence, entity.origin, entity.note)
         _labels(g, node, entity.zh, entity.en)
