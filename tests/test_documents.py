@@ -212,7 +212,7 @@ def test_the_same_entity_twice_in_one_document_is_a_duplicate(two_documents_copy
 
 @pytest.fixture(scope="module")
 def client(two_built, catalogue):
-    return TestClient(create_app(Site(two_built.graph, two_built.ontology, catalogue, viz=ROOT / "viz")))
+    return TestClient(create_app(Site(two_built.out, catalogue, viz=ROOT / "viz")))
 
 
 def test_the_article_index_lists_both_documents_and_each_has_its_page(client, two_documents):
