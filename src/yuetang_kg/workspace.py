@@ -11,16 +11,14 @@ the build are refused), so that nothing partial or stale is ever served as if wh
 """
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from rdflib import XSD, Graph, Literal
 
-from .build import build_graph, release_of
 from .bundle import FOLDERS, REPORT_NAME, file_sha256, inputs_hash, installed_root
-from .describe import Release
 from .errors import DataError
-from .ontology import load_ontology
 
 
 @dataclass(frozen=True)
@@ -53,9 +51,11 @@ def resolve_paths(**given: Path | None) -> Paths:
     return replace(default_paths(), **{role: Path(path) for role, path in given.items() if path is not None})
 
 
-def served_release(paths: Paths, base_url: str) -> Release:
+def served_release(paths: Paths, base_url: str) -> "Release":  # noqa: F821 - imported below, when needed
     """What the dataset description says about the graph being served: its inputs' hash, and the date its build
     recorded (an installed copy has no git history to date the inputs by), else the inputs' own date."""
+    from .build import release_of
+
     release = release_of(paths.data, paths.ontology, base_url)
     try:
         issued = json.loads((paths.out / REPORT_NAME).read_text(encoding="utf-8")).get("issued")
@@ -66,6 +66,10 @@ def served_release(paths: Paths, base_url: str) -> Release:
 
 def load_graphs(paths: Paths, progress=lambda message: None) -> tuple[Graph, Graph]:
     """The instance graph and the ontology: read from the build output, or built in memory when not built yet."""
+    # The build's modules (mapping, SHACL) are imported only by the commands that load or build the graph.
+    from .build import build_graph
+    from .ontology import load_ontology
+
     ontology = load_ontology(paths.ontology)
     if paths.built_graph.exists():
         report = check_build(paths)
@@ -86,18 +90,22 @@ def load_graphs(paths: Paths, progress=lambda message: None) -> tuple[Graph, Gra
     return data, ontology
 
 
-def check_build(paths: Paths) -> dict:
-    """The build report of ``paths.out``, once every output and the inputs are checked against it."""
+def check_build(paths: Paths, outputs: Iterable[str] | None = None) -> dict:
+    """The build report of ``paths.out``, once the outputs a command reads (``outputs``, by file name; None: every
+    one), the store and the inputs are checked against it. Hashing a dump takes a second per few hundred MB: a
+    command that reads only the store need not pay it."""
     report_path = paths.out / REPORT_NAME
     fix = f"run yuetang-kg build --out {paths.out}"
     try:
         report = json.loads(report_path.read_text(encoding="utf-8"))
-        outputs, triples = dict(report["outputs"]), int(report["triples"])
+        recorded, triples = dict(report["outputs"]), int(report["triples"])
     except FileNotFoundError:
         raise DataError(f"no build report: the build did not finish; {fix}", str(report_path)) from None
     except (ValueError, KeyError, TypeError) as error:
         raise DataError(f"unreadable build report ({error}); {fix}", str(report_path)) from None
-    for name, expected in sorted(outputs.items()):
+    for name, expected in sorted(recorded.items()):
+        if outputs is not None and name not in outputs:
+            continue
         path = paths.out / name
         if not path.is_file():
             raise DataError(f"missing, though the build wrote it; {fix}", str(path))
@@ -115,8 +123,9 @@ def check_build(paths: Paths) -> dict:
 
 
 def built_store(paths: Paths) -> Path | None:
-    """The on-disk query store of a checked build, or None when there is none (a graph built in memory)."""
+    """The on-disk query store of a checked build, or None when there is none (a graph built in memory). The dumps
+    are not hashed: nothing is read from them."""
     if not (paths.out / REPORT_NAME).exists():
         return None
-    store = check_build(paths).get("store")
+    store = check_build(paths, outputs=()).get("store")
     return None if store is None else paths.out / store["folder"]
