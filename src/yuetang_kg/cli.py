@@ -129,12 +129,10 @@ def build_command(base_url, data, ontology, out):
 @path_options
 def export_command(fmt, what, output, data, ontology, out):
     """Export the graph in one RDF format to stdout or a file (from the build in --out, else built in memory)."""
-    from .export import export
     from .files import write_atomic
-    from .workspace import load_graphs
+    from .workspace import load_exporter
 
-    data_graph, onto = load_graphs(paths_from(data, ontology, out), progress)
-    payload = export(data_graph, onto, what, FORMATS[fmt])
+    payload = load_exporter(paths_from(data, ontology, out), progress).export(what, FORMATS[fmt])
     if str(output) == "-":
         click.echo(payload, nl=False)  # bytes go to the binary stdout unchanged
     else:

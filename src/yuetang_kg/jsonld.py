@@ -17,6 +17,7 @@ because a 1.0 processor would read ``unit:X`` as a compact IRI on the term.
 
 import json
 
+import pyoxigraph as ox
 from rdflib import OWL, RDF, RDFS, XSD, Graph, URIRef
 
 from .namespaces import PREFIXES, YKG
@@ -105,10 +106,115 @@ def compact(graph: Graph, context: dict) -> bytes:
 
     The context is inlined rather than referenced by URL so that the dump reads offline in every processor.
     """
-    document = json.loads(graph.serialize(format="json-ld", context=context, encoding="utf-8"))
-    if "@graph" in document:
-        nodes = document["@graph"]
-    else:  # rdflib writes a lone node without @graph
-        node = {k: v for k, v in document.items() if k != "@context"}
-        nodes = [node] if node else []
+    return document(nodes_of(graph, context), context)
+
+
+def document(nodes: list[dict], context: dict) -> bytes:
+    """The dump of compact ``nodes`` under ``context``: arrays sorted, keys sorted, UTF-8."""
     return _dump({"@context": context, "@graph": _canonical(nodes)})
+
+
+def nodes_of(graph: Graph, context: dict) -> list[dict]:
+    """``graph`` compacted by rdflib's JSON-LD writer, which knows RDF lists (the ontology's OWL unions): the
+    node objects of its ``@graph``."""
+    written = json.loads(graph.serialize(format="json-ld", context=context, encoding="utf-8"))
+    if "@graph" in written:
+        return written["@graph"]
+    node = {k: v for k, v in written.items() if k != "@context"}  # rdflib writes a lone node without @graph
+    return [node] if node else []
+
+
+class Compactor:
+    """Compact JSON-LD node objects written straight from Oxigraph triples, a node per subject: what rdflib's
+    writer does for the data, without its in-memory graph (minutes and gigabytes at a million triples).
+
+    Each value goes under the context's term that fits it (an IRI under a term coercing to ``@id``, a language
+    string in a language map, a typed literal under the term of its datatype, anything else under a term without
+    coercion), else under the predicate's compact IRI as an explicit value object, so that the document expands
+    to the same triples. Lexical forms are kept as strings: "28"^^xsd:decimal stays "28".
+
+    >>> compactor = Compactor(context_of(Graph()))
+    >>> import pyoxigraph as ox
+    >>> s, label = ox.NamedNode("https://w3id.org/yuetang-kg/id/place/x"), ox.NamedNode(str(RDFS.label))
+    >>> compactor.nodes([ox.Triple(s, label, ox.Literal("岳塘", language="zh"))])
+    [{'@id': 'https://w3id.org/yuetang-kg/id/place/x', 'label': {'zh': '岳塘'}}]
+    """
+
+    def __init__(self, context: dict):
+        prefixes = {name: iri for name, iri in context.items() if isinstance(iri, str) and iri.endswith(("#", "/"))}
+        self._prefixes = {iri: name for name, iri in prefixes.items()}
+
+        def expand(compact_iri: str) -> str:
+            prefix, _, local = compact_iri.partition(":")
+            return prefixes[prefix] + local if prefix in prefixes else compact_iri
+
+        self._classes = {expand(value): name for name, value in context.items()
+                         if isinstance(value, str) and name not in prefixes}
+        self._terms: dict[str, dict[str, str]] = {}  # predicate IRI → {value shape → term}
+        for name, definition in context.items():
+            if isinstance(definition, dict):
+                coerced = definition.get("@type")
+                shape = ("@language" if definition.get("@container") == "@language"
+                         else "@plain" if coerced is None else expand(coerced) if coerced != "@id" else "@id")
+                if "@container" not in definition or shape == "@language":
+                    self._terms.setdefault(expand(definition["@id"]), {}).setdefault(shape, name)
+
+    def _compact_iri(self, iri: str) -> str:
+        """``prefix:name`` when the IRI's namespace (up to its last ``#``, else ``/``, else ``:``) is a prefix of the
+        context, as rdflib's writer shortens IRIs; else the IRI."""
+        for delimiter in "#/:":
+            at = iri.rfind(delimiter)
+            if at > -1:
+                prefix = self._prefixes.get(iri[: at + 1])
+                return f"{prefix}:{iri[at + 1 :]}" if prefix else iri
+        return iri
+
+    def _entry(self, predicate: str, term) -> tuple[str, object, str | None]:
+        """The key a value goes under, the value, and its language when it goes into a language map."""
+        terms = self._terms.get(predicate, {})
+        plain = terms.get("@plain")
+        if isinstance(term, ox.NamedNode | ox.BlankNode):
+            iri = self._compact_iri(term.value) if isinstance(term, ox.NamedNode) else f"_:{term.value}"
+            if "@id" in terms:
+                return terms["@id"], iri, None
+            return plain or self._compact_iri(predicate), {"@id": iri}, None
+        if term.language:
+            if "@language" in terms:
+                return terms["@language"], term.value, term.language
+            return plain or self._compact_iri(predicate), {"@value": term.value, "@language": term.language}, None
+        datatype = term.datatype.value
+        if datatype in terms:
+            return terms[datatype], term.value, None
+        if datatype == str(XSD.string):
+            return plain or self._compact_iri(predicate), term.value, None
+        value = {"@value": term.value, "@type": self._compact_iri(datatype)}
+        return plain or self._compact_iri(predicate), value, None
+
+    def nodes(self, triples) -> list[dict]:
+        """The node objects of ``triples`` (Oxigraph triples or quads, whose graph is ignored)."""
+        found: dict[str, dict] = {}
+        for triple in triples:
+            subject = triple.subject
+            node_id = subject.value if isinstance(subject, ox.NamedNode) else f"_:{subject.value}"
+            node = found.setdefault(node_id, {"@id": node_id})
+            predicate = triple.predicate.value
+            if predicate == str(RDF.type) and isinstance(triple.object, ox.NamedNode):
+                kind = triple.object.value
+                _add(node, "@type", self._classes.get(kind) or self._compact_iri(kind))
+                continue
+            key, value, language = self._entry(predicate, triple.object)
+            if language is None:
+                _add(node, key, value)
+            else:
+                _add(node.setdefault(key, {}), language, value)
+        return list(found.values())
+
+
+def _add(holder: dict, key: str, value) -> None:
+    """A value under ``key``: alone, or in an array once there are several."""
+    if key not in holder:
+        holder[key] = value
+    elif isinstance(holder[key], list):
+        holder[key].append(value)
+    else:
+        holder[key] = [holder[key], value]

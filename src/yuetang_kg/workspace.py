@@ -90,6 +90,18 @@ def load_graphs(paths: Paths, progress=lambda message: None) -> tuple[Graph, Gra
     return data, ontology
 
 
+def load_exporter(paths: Paths, progress=lambda message: None) -> "Exporter":  # noqa: F821 - imported below
+    """The exports of the built graph: from its N-Triples dump, read as lines once it is checked against the build
+    report (nothing parses it), or from the graph built in memory when not built yet."""
+    from .export import Exporter
+    from .ontology import load_ontology
+
+    if (paths.out / REPORT_NAME).exists():
+        check_build(paths, outputs=(paths.built_graph.name,))
+        return Exporter.from_dump(paths.built_graph, load_ontology(paths.ontology))
+    return Exporter(*load_graphs(paths, progress))
+
+
 def check_build(paths: Paths, outputs: Iterable[str] | None = None) -> dict:
     """The build report of ``paths.out``, once the outputs a command reads (``outputs``, by file name; None: every
     one), the store and the inputs are checked against it. Hashing a dump takes a second per few hundred MB: a
