@@ -16,6 +16,7 @@ because a 1.0 processor would read ``unit:X`` as a compact IRI on the term.
 """
 
 import json
+from json.encoder import encode_basestring as _string  # json.dumps of a str, ensure_ascii=False
 
 import pyoxigraph as ox
 from rdflib import OWL, RDF, RDFS, XSD, Graph, URIRef
@@ -40,6 +41,7 @@ COMMON_TERMS = {
     "referenceContext": {"@id": "nif:referenceContext", "@type": "@id"},
 }
 
+_RDF_TYPE, _XSD_STRING = str(RDF.type), str(XSD.string)
 _PROPERTY_TYPES = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property)
 
 
@@ -94,11 +96,39 @@ def _canonical(value, key: str | None = None):
 
 
 def _sort_key(value) -> str:
+    if isinstance(value, str):  # most items: the C encoder's own string writer, the same text
+        return _string(value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _dump(document: dict) -> bytes:
-    return (json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    """``json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True)`` and a line feed, written here:
+    the json module writes indented JSON in pure Python, which takes minutes at a million triples."""
+    out: list[str] = []
+    _write(document, "\n", out.append)
+    out.append("\n")
+    return "".join(out).encode("utf-8")
+
+
+def _write(value, newline: str, write) -> None:
+    if isinstance(value, str):
+        write(_string(value))
+    elif isinstance(value, dict | list) and value:
+        inner = newline + "  "
+        if isinstance(value, dict):
+            write("{")
+            for index, key in enumerate(sorted(value)):
+                write(("," if index else "") + inner + _string(key) + ": ")
+                _write(value[key], inner, write)
+            write(newline + "}")
+        else:
+            write("[")
+            for index, item in enumerate(value):
+                write(("," if index else "") + inner)
+                _write(item, inner, write)
+            write(newline + "]")
+    else:
+        write(json.dumps(value))
 
 
 def compact(graph: Graph, context: dict) -> bytes:
@@ -185,7 +215,7 @@ class Compactor:
         datatype = term.datatype.value
         if datatype in terms:
             return terms[datatype], term.value, None
-        if datatype == str(XSD.string):
+        if datatype == _XSD_STRING:
             return plain or self._compact_iri(predicate), term.value, None
         value = {"@value": term.value, "@type": self._compact_iri(datatype)}
         return plain or self._compact_iri(predicate), value, None
@@ -198,7 +228,7 @@ class Compactor:
             node_id = subject.value if isinstance(subject, ox.NamedNode) else f"_:{subject.value}"
             node = found.setdefault(node_id, {"@id": node_id})
             predicate = triple.predicate.value
-            if predicate == str(RDF.type) and isinstance(triple.object, ox.NamedNode):
+            if predicate == _RDF_TYPE and isinstance(triple.object, ox.NamedNode):
                 kind = triple.object.value
                 _add(node, "@type", self._classes.get(kind) or self._compact_iri(kind))
                 continue
