@@ -9,7 +9,7 @@ for each N in ``--copies`` and records, as a Markdown table on stdout:
 - raw pyoxigraph on that store: open time, first and median latency of five catalogue queries;
 - ``yuetang-kg serve --out DIR``: seconds until it answers, RSS of the server and its workers, first and median
   latency of the same five queries as ``/queries/<name>.json`` and of ``/search``, ``/id/…``; the ratio to raw;
-- ``yuetang-kg query village_industries`` as a whole process, and ``yuetang-kg export --format nt``.
+- ``yuetang-kg query village_industries`` as a whole process, and ``yuetang-kg export`` in every format.
 
 A size whose step runs past ``--limit`` seconds is cut there and reported so; the server is always stopped.
 
@@ -38,6 +38,7 @@ from attack import tree_rss_mb  # benchmarks/ is on the path when a script here 
 from yuetang_kg.build import REPORT_NAME
 from yuetang_kg.bundle import file_sha256
 from yuetang_kg.catalogue import load_catalogue
+from yuetang_kg.formats import FORMATS
 from yuetang_kg.store import STORE_DIR, OxigraphStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,8 +153,10 @@ def measure(copies: int, work: Path, limit: float) -> list[str]:
     finally:
         server.terminate()
         server.wait(30)
-    for label, command in (("`query village_industries` (process)", ["query", "village_industries"]),
-                           ("`export --format nt` (process)", ["export", "--format", "nt", "-o", str(out / "x.nt")])):
+    commands = [("`query village_industries` (process)", ["query", "village_industries"])]
+    commands += [(f"`export --format {name}` (process)", ["export", "--format", name, "-o", str(out / f"x.{name}")])
+                 for name in FORMATS]
+    for label, command in commands:
         started = time.perf_counter()
         try:
             subprocess.run([cli, *command, "--out", str(out)], check=True, timeout=limit, cwd=ROOT,

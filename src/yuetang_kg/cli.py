@@ -11,11 +11,11 @@ import click
 
 # Only what every command's options need is imported here; each command imports the rest, so that a command
 # pays for no other command's modules (`query` answers in well under a second, most of it Python's start).
+from .describe import DEFAULT_BASE_URL
 from .errors import DataError
+from .export import WHAT
 from .formats import FORMATS
 from .results import ROW_FORMATS
-from .describe import DEFAULT_BASE_URL
-from .export import WHAT
 from .store import STORES
 from .web.settings import Settings
 from .workspace import Paths, resolve_paths
