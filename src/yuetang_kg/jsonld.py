@@ -141,7 +141,15 @@ def compact(graph: Graph, context: dict) -> bytes:
 
 def document(nodes: list[dict], context: dict) -> bytes:
     """The dump of compact ``nodes`` under ``context``: arrays sorted, keys sorted, UTF-8."""
-    return _dump({"@context": context, "@graph": _canonical(nodes)})
+    canonical = [_canonical(node) for node in nodes]
+    ids = [node.get("@id") for node in canonical]
+    if all(isinstance(i, str) for i in ids) and len(set(ids)) == len(ids) and all(min(n) == "@id" for n in canonical):
+        # Nodes with distinct ids, each written "@id" first, differ first in their id: sorting by the written id
+        # gives the order of the whole written nodes (``_sort_key``) without writing each node twice.
+        canonical.sort(key=lambda node: _string(node["@id"]))
+    else:
+        canonical.sort(key=_sort_key)
+    return _dump({"@context": context, "@graph": canonical})
 
 
 def nodes_of(graph: Graph, context: dict) -> list[dict]:
