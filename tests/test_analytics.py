@@ -144,6 +144,40 @@ def test_centrality_and_communities(projection):
     assert [len(c) for c in found] == sorted((len(c) for c in found), reverse=True)
 
 
+def test_betweenness_is_exact_for_the_article(projection):
+    simple = analytics.undirected(projection)
+    central = analytics.centrality(projection, top=5)
+    assert central["betweenness_method"] == {"method": "exact", "nodes": simple.number_of_nodes()}
+    exact = nx.betweenness_centrality(simple)
+    assert [e["betweenness"] for e in central["betweenness"]] == sorted(
+        (round(v, 4) for v in exact.values()), reverse=True)[:5]
+
+
+def test_betweenness_is_sampled_past_the_budget_with_a_fixed_seed(projection):
+    """A budget smaller than the article's n × (n + m) steps stands in for a corpus: betweenness is then estimated
+    from a seeded sample of sources, the same one every run, and the output says so."""
+    simple = analytics.undirected(projection)
+    budget = simple.number_of_nodes() * (simple.number_of_nodes() + simple.number_of_edges()) // 10
+    sources = analytics.betweenness_sources(simple, budget)
+    assert analytics.MIN_BETWEENNESS_SOURCES <= sources < simple.number_of_nodes()
+    sampled = analytics.centrality(projection, top=len(simple), budget=budget)
+    assert sampled == analytics.centrality(projection, top=len(simple), budget=budget)
+    assert sampled["betweenness_method"] == {"method": "sampled", "sources": sources, "seed": analytics.COMMUNITY_SEED,
+                                             "nodes": simple.number_of_nodes()}
+    estimate = nx.betweenness_centrality(simple, k=sources, seed=analytics.COMMUNITY_SEED)
+    exact = nx.betweenness_centrality(simple)
+    by_iri = {projection.nodes[n]["iri"]: n for n in projection.nodes}
+    found = {by_iri[e["iri"]]: e["betweenness"] for e in sampled["betweenness"]}
+    assert found == {n: round(v, 4) for n, v in estimate.items()}
+    assert found != {n: round(v, 4) for n, v in exact.items()}
+
+
+def test_stats_says_how_betweenness_was_found(cli_paths):
+    result = CliRunner().invoke(main, ["stats", "--graph", *cli_paths])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["graph"]["centrality"]["betweenness_method"]["method"] == "exact"
+
+
 def test_ego_holds_the_neighbours_and_nothing_further(projection, qixing):
     part = analytics.ego(projection, qixing)
     expected = {qixing} | set(projection.successors(qixing)) | set(projection.predecessors(qixing))

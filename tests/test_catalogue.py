@@ -175,3 +175,20 @@ def test_bindings_refuse_unknown_and_missing_parameters(catalogue, tmp_path):
     )
     with pytest.raises(DataError, match=r"needs -p place VALUE \(the place\)"):
         needy.bindings({})
+
+
+def test_entity_card_answers_as_its_join_form_for_every_entity(catalogue, store):
+    """entity_card looks the types of an incoming property up with OPTIONAL + BOUND, which Oxigraph plans from
+    the bound property (995× faster at 1.5M triples); the answer must be the plain join's, row for row."""
+    query = catalogue["entity_card"]
+    rewritten = "    OPTIONAL { ?property a ?propertyKind }\n    FILTER(BOUND(?propertyKind) && "
+    assert rewritten in query.text
+    join_form = query.text.replace(rewritten, "    ?property a ?propertyKind .\n    FILTER(")
+    entities = [row[0] for row in store.query(
+        "SELECT DISTINCT ?e WHERE { ?e a ?k FILTER(STRSTARTS(STR(?e), 'https://w3id.org/yuetang-kg/id/')) }").rows]
+    assert len(entities) > 300
+    for entity in entities:
+        bindings = {"entity": entity}
+        answer = store.query(query.text, bindings).rows
+        assert answer == store.query(join_form, bindings).rows, entity
+        assert answer, entity

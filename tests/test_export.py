@@ -23,6 +23,7 @@ from rdflib.namespace import DCTERMS
 from yuetang_kg import export, ontology_docs
 from yuetang_kg import jsonld as jsonld_module
 from yuetang_kg.cli import main
+from yuetang_kg.errors import DataError
 from yuetang_kg.export import PARTS, WHAT, Exporter, file_name
 from yuetang_kg.formats import FORMATS
 from yuetang_kg.jsonld import context_of
@@ -128,6 +129,21 @@ def test_pyld_check_fails_when_the_context_is_wrong(exports, built):
     document["@context"]["beginIndex"] = {"@id": "nif:beginIndex"}
     nquads = jsonld.to_rdf(document, {"format": "application/n-quads"})
     assert not isomorphic(Graph().parse(data=nquads, format="nt"), built.graph)
+
+
+def test_exports_from_the_dump_are_those_of_the_graphs(built, exports):
+    """`export` reads the build's N-Triples dump as lines (no parser, no rdflib graph): the same bytes as the
+    exports the build made from its graphs, for every part and format."""
+    dump = next(p for p in built.outputs if p.name == file_name("data", FORMATS["nt"]))
+    from_dump = Exporter.from_dump(dump, built.ontology)
+    for (what, name), path in exports.items():
+        assert from_dump.export(what, FORMATS[name]) == path.read_bytes(), path.name
+
+
+def test_a_lone_surrogate_is_refused_naming_it():
+    graph = Graph().add((URIRef("urn:x:a"), URIRef("urn:x:b"), Literal("a\ud800b")))
+    with pytest.raises(DataError, match="U\\+D800.*no RDF format can carry"):
+        Exporter(graph, Graph())
 
 
 def test_line_formats_are_sorted(exports):

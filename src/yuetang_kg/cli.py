@@ -9,29 +9,16 @@ from urllib.parse import urlsplit
 
 import click
 
-from . import analytics
-from .build import build, build_graph
-from .catalogue import load_catalogue, parse_query_file
+# Only what every command's options need is imported here; each command imports the rest, so that a command
+# pays for no other command's modules (`query` answers in well under a second, most of it Python's start).
 from .describe import DEFAULT_BASE_URL
 from .errors import DataError
-from .export import WHAT, export
-from .files import write_atomic
+from .export import WHAT
 from .formats import FORMATS
-from .remote import RemoteStore, upload, upload_files
-from .results import ROW_FORMATS, format_rows
-from .store import STORES, OxigraphStore, open_store
-from .views import load_views, write_views
-from .web.site import Settings
-from .workspace import (
-    Paths,
-    built_store,
-    check_build,
-    load_counts,
-    load_graphs,
-    load_projection,
-    resolve_paths,
-    served_release,
-)
+from .results import ROW_FORMATS
+from .store import STORES
+from .web.settings import Settings
+from .workspace import Paths, resolve_paths
 
 CONNECTIONS = 256  # open connections and requests at once; uvicorn answers more with 503
 UPSTREAM_ANSWER_MB = 64  # serve --endpoint: room for --max-rows rows of long literals, yet parsed in a moment
@@ -123,6 +110,8 @@ def build_command(base_url, data, ontology, out):
     """Build the graph from the curated facts, validate it with SHACL and write it to --out (./dist wherever it
     runs): data and ontology in every RDF format, the JSON-LD context, the VoID + DCAT description (void.ttl) and
     the ontology's HTML page."""
+    from .build import build
+
     paths = paths_from(data, ontology, out or Path("dist"))
     out = paths.out
     result = build(paths.data, paths.ontology, out, progress=progress, base_url=base_url)
@@ -141,8 +130,10 @@ def build_command(base_url, data, ontology, out):
 @path_options
 def export_command(fmt, what, output, data, ontology, out):
     """Export the graph in one RDF format to stdout or a file (from the build in --out, else built in memory)."""
-    data_graph, onto = load_graphs(paths_from(data, ontology, out), progress)
-    payload = export(data_graph, onto, what, FORMATS[fmt])
+    from .files import write_atomic
+    from .workspace import load_exporter
+
+    payload = load_exporter(paths_from(data, ontology, out), progress).export(what, FORMATS[fmt])
     if str(output) == "-":
         click.echo(payload, nl=False)  # bytes go to the binary stdout unchanged
     else:
@@ -154,6 +145,8 @@ def export_command(fmt, what, output, data, ontology, out):
 @path_options
 def validate_command(data, ontology, out):
     """Check the curated facts (quotes, ids, SHACL) without writing anything."""
+    from .build import build_graph
+
     paths = paths_from(data, ontology, out)
     _, graph, _ = build_graph(paths.data, paths.ontology)
     progress(f"valid: {len(graph)} triples, every quote found, SHACL conforms")
@@ -165,6 +158,9 @@ def validate_command(data, ontology, out):
 @path_options
 def stats_command(with_graph, data, ontology, out):
     """Counts of the graph: triples and instances per class, as JSON on stdout."""
+    from . import analytics
+    from .workspace import load_counts, load_projection
+
     paths = paths_from(data, ontology, out)
     stats = load_counts(paths, progress)
     if with_graph:
@@ -181,6 +177,9 @@ def stats_command(with_graph, data, ontology, out):
 def path_command(source, target, limit, fmt, data, ontology, out):
     """How SOURCE and TARGET are connected: the shortest chains of relations between two entities (named in zh,
     en, pinyin with or without tones, or by id), each hop with its relation and the evidence quote."""
+    from . import analytics
+    from .workspace import load_projection
+
     projection = load_projection(paths_from(data, ontology, out), progress)
     start = analytics.resolve(projection, source, "SOURCE")
     end = analytics.resolve(projection, target, "TARGET")
@@ -212,6 +211,9 @@ def viz_command(view, output, entity, viz_dir, data, ontology, out):
 
     VIEW names one view (default: every view that needs no --entity); `viz ego --entity 七星村` draws the
     neighbourhood of one entity. An index.html links every view file of the folder."""
+    from .views import load_views, write_views
+    from .workspace import load_projection
+
     paths = paths_from(data, ontology, out, viz=viz_dir)
     written = write_views(load_projection(paths, progress), load_views(paths.viz), output or (out or Path("dist")) / "viz",
                           [view] if view else None, entity)
@@ -224,6 +226,8 @@ def viz_command(view, output, entity, viz_dir, data, ontology, out):
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def queries_command(queries_dir, fmt):
     """List the query catalogue: name, parameters and title."""
+    from .catalogue import load_catalogue
+
     catalogue = load_catalogue(resolve_paths(queries=queries_dir).queries)
     if fmt == "json":
         listing = [
@@ -261,6 +265,9 @@ def query_command(name_or_file, expression, params, fmt, store, queries_dir, end
 
     With --endpoint the query runs on a remote engine; -p values are then bound by a VALUES block (see README).
     """
+    from .catalogue import load_catalogue, parse_query_file
+    from .results import format_rows
+
     if (name_or_file is None) == (expression is None):
         raise DataError("give a query NAME, a FILE, '-' or -e SPARQL (one of them)", "query")
     if expression is not None:
@@ -283,8 +290,13 @@ def query_command(name_or_file, expression, params, fmt, store, queries_dir, end
     if graph and not endpoint:
         raise DataError("--graph names a graph on a remote endpoint: give --endpoint too", "--graph")
     if endpoint:
+        from .remote import RemoteStore
+
         result = RemoteStore(endpoint, graph, timeout).query(text, bindings)
     else:
+        from .store import OxigraphStore, open_store
+        from .workspace import built_store, load_graphs
+
         paths = paths_from(data, ontology, out, queries_dir)
         on_disk = built_store(paths) if store == "oxigraph" else None
         if on_disk is not None:  # opened in milliseconds, whatever the size of the graph
@@ -377,11 +389,14 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
     """
     import uvicorn
 
+    from .catalogue import load_catalogue
+    from .remote import RemoteStore
     from .web.app import create_app
     from .web.connections import bounded_protocol
     from .web.site import Site
     from .web.upstream import Upstream
     from .web.workers import WorkerFailed
+    from .workspace import check_build, served_release
 
     check_endpoint_options(click.get_current_context(), endpoint)
     try:
@@ -441,6 +456,9 @@ def load_command(endpoint, graph, append, user, password, timeout, data, ontolog
     """Upload the graph and the ontology to a remote store through the SPARQL Graph Store Protocol."""
     if (user is None) != (password is None):
         raise DataError("give --user and --password together", "--user")
+    from .remote import upload, upload_files
+    from .workspace import check_build, load_graphs
+
     paths = paths_from(data, ontology, out)
     credentials = (user, password) if user else None
     into = f"into {graph or 'the default graph'} at {endpoint}"

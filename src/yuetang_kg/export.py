@@ -1,8 +1,12 @@
 """Exports of the graph — the data, the ontology or both — in every format of ``formats.FORMATS``.
 
-Outputs depend only on the triples: blank nodes (the ontology has a few, in OWL unions) are relabelled from
-their content, triples are handed to the writers in sorted order, and line formats are sorted, so the same
-graph gives the same bytes in every process, whatever ``PYTHONHASHSEED`` is.
+Each part is held as the engine's N-Triples lines (``ntriples``), and every format is written from them by
+Oxigraph's writers or by operations on the lines, never by rdflib's serializers (minutes and gigabytes at a
+million triples; its Turtle also rewrites "28"^^xsd:decimal as 28.0, another literal). JSON-LD is compacted with
+the published context by ``jsonld.Compactor``; the ontology's part by rdflib, which writes its OWL unions as
+lists. Outputs depend only on the triples: blank nodes (the ontology has a few) are relabelled from their
+content, the Turtle-like formats follow one order (by subject, rdf:type first), line formats are sorted, so the
+same graph gives the same bytes in every process, whatever ``PYTHONHASHSEED`` is.
 
 Named graphs (TriG, N-Quads): each source document's facts go into ``<…/graph/doc/<id>>``, what they share
 into ``<…/graph/shared>``, the derived figures into ``<…/graph/derived>`` (the rule is in ``named_graphs``) and
@@ -16,17 +20,19 @@ and ABox from TBox. Triple formats hold the union.
 """
 
 import re
+from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import RDF, BNode, Graph, URIRef
+from rdflib import BNode, Graph, URIRef
 from rdflib.compare import to_canonical_graph
 
+from . import ntriples
 from .errors import DataError
-from .formats import FORMATS, Format, check_xml, finish_rdfxml, sort_lines
-from .jsonld import compact, context_of
+from .formats import FORMATS, Format, check_xml, finish_rdfxml
+from .jsonld import Compactor, context_of, document, nodes_of
+from .literals import NOT_XML
 from .named_graphs import ONTOLOGY_GRAPH, partition
 from .namespaces import PREFIXES
-from .store import to_oxigraph
 
 # What can be exported, and the file name stem of each in the build output and under /downloads/.
 WHAT = {"data": "yuetang", "ontology": "ontology", "all": "yuetang-all"}
@@ -51,32 +57,11 @@ def published_exports() -> list[tuple[str, Format]]:
     return [(what, fmt) for what in WHAT for fmt in FORMATS.values() if what != "all" or fmt.quads]
 
 
-def _bind(graph: Graph) -> None:
-    for prefix, namespace in PREFIXES.items():
-        graph.bind(prefix, namespace, replace=True)
-
-
-def canonical_triples(graph: Graph) -> list:
-    """The triples in a fixed order, blank nodes relabelled from their content (rdflib.compare)."""
+def canonical(graph: Graph) -> Graph:
+    """``graph`` with its blank nodes relabelled from their content (rdflib.compare), so that they are written
+    the same in every process; a graph without blank nodes as it is."""
     has_bnodes = any(isinstance(term, BNode) for triple in graph for term in triple)
-    source = to_canonical_graph(graph) if has_bnodes else graph
-    return sorted(source, key=_order)
-
-
-def _order(triple) -> tuple:
-    """Subjects in order, each with its rdf:type first, as a reader of Turtle looks for it."""
-    subject, predicate, obj = triple
-    return (subject.n3(), predicate != RDF.type, predicate.n3(), obj.n3())
-
-
-def graph_of(triples: list) -> Graph:
-    """A graph holding ``triples`` inserted in their order, so that rdflib's serializers, which follow the
-    store's order where they do not sort, write them the same way in every process."""
-    graph = Graph()
-    _bind(graph)
-    for triple in triples:
-        graph.add(triple)
-    return graph
+    return to_canonical_graph(graph) if has_bnodes else graph
 
 
 # A local name that Turtle and TriG can write after a prefix without escapes.
@@ -94,80 +79,89 @@ def _plain_prefixes(iris: set[str]) -> dict[str, str]:
     return prefixes
 
 
-def write_with_oxigraph(parts: list[tuple[URIRef | None, list]], fmt: Format) -> bytes:
-    """``(graph name, triples)`` parts in ``fmt``, written by Oxigraph; the name ``None`` is the default graph.
-
-    Oxigraph writes every format but JSON-LD (which needs rdflib's compaction), in the order it is given the
-    triples. rdflib's writers are not used: its Turtle rewrites decimals without a point ("28"^^xsd:decimal
-    becomes 28.0, another literal), its RDF/XML follows its store's hash order, and its quad writers call its
-    deprecated ``Dataset.contexts`` (a warning, an error in the tests)."""
-    if fmt.name == "rdfxml":
-        check_xml((term for _, triples in parts for triple in triples for term in triple), "the graph")
-    statements = [
-        ox.Quad(*(to_oxigraph(term) for term in triple), ox.NamedNode(str(name)) if name else ox.DefaultGraph())
-        if fmt.quads
-        else ox.Triple(*(to_oxigraph(term) for term in triple))
-        for name, triples in parts
-        for triple in triples
-    ]
-    rdf_format = ox.RdfFormat.from_media_type(fmt.media_type)
+def write_lines(parts: list[tuple[URIRef | None, list[bytes]]], fmt: Format) -> bytes:
+    """``(graph name, N-Triples lines)`` parts in ``fmt`` (not JSON-LD), each part's lines in ``in_order``; the
+    name ``None`` is the default graph. Line formats are the lines themselves; the others are Oxigraph's, in
+    statement order."""
     if fmt.sorted_lines:
-        return sort_lines(ox.serialize(statements, format=rdf_format))
-    iris = set()
-    for statement in statements:
-        iris.update(term.value for term in statement if isinstance(term, ox.NamedNode))
-        if isinstance(statement.object, ox.Literal):
-            iris.add(statement.object.datatype.value)
-    data = ox.serialize(statements, format=rdf_format, prefixes=_plain_prefixes(iris))
-    return finish_rdfxml(data) if fmt.name == "rdfxml" else data
+        lines = [line for name, part in parts for line in (ntriples.in_graph(part, name) if name else part)]
+        return ntriples.to_bytes(ntriples.in_order(lines) if len(parts) > 1 else lines)
+    lines = [line for name, part in parts
+             for line in (ntriples.in_graph(ntriples.statement_order(part), name) if name
+                          else ntriples.statement_order(part))]
+    rdf_format = ox.RdfFormat.from_media_type(fmt.media_type)
+    data = ox.serialize(ntriples.parse(lines, quads=fmt.quads), format=rdf_format,
+                        prefixes=_plain_prefixes(ntriples.iris_in(lines)))
+    if fmt.name == "rdfxml":
+        _check_xml(data, lines)
+        return finish_rdfxml(data)
+    return data
+
+
+def _check_xml(data: bytes, lines: list[str]) -> None:
+    """Refuse RDF/XML holding a character that XML 1.0 cannot carry. The written text is searched at once; only
+    when it holds one are the terms looked at, to name the literal."""
+    if NOT_XML.search(data.decode("utf-8")):
+        terms = (term.value for quad in ntriples.parse(lines) for term in (quad.subject, quad.predicate, quad.object))
+        check_xml(terms, "the graph")
+        raise DataError("the graph cannot be written in XML: it holds a character XML 1.0 cannot carry")
 
 
 def render(graph: Graph, fmt: Format, context: dict) -> bytes:
     """Any one graph in ``fmt``, deterministically (in the default graph for the quad formats)."""
-    triples = canonical_triples(graph)
+    graph = canonical(graph)
     if fmt.name == "jsonld":
-        return compact(graph_of(triples), context)
-    return write_with_oxigraph([(None, triples)], fmt)
+        return document(nodes_of(graph, context), context)
+    return write_lines([(None, ntriples.in_order(ntriples.from_triples(graph)))], fmt)
 
 
 class Exporter:
-    """The exports of a data graph and its ontology. The canonical order of each part is worked out once and
-    shared by every format: it costs more than most of the serializations."""
+    """The exports of a data graph and its ontology. Each part is put in order once, as N-Triples lines, and
+    shared by every format: it costs more than most of the writing."""
 
     def __init__(self, data: Graph, ontology: Graph):
-        self.sources = {"data": data, "ontology": ontology}
+        self._hold(ntriples.from_triples(canonical(data)), ontology)
+
+    @classmethod
+    def from_dump(cls, path: Path, ontology: Graph) -> "Exporter":
+        """The exports of a build's data dump (``yuetang.nt``), read as lines: the build wrote them with the
+        engine, so they need no parsing. (The on-disk store is no source for exports: Oxigraph stores literals by
+        value, so "2.50"^^xsd:decimal comes back as "2.5" and xsd:nonNegativeInteger as xsd:integer.)"""
+        exporter = cls.__new__(cls)
+        exporter._hold(ntriples.split(Path(path).read_bytes()), ontology)
+        return exporter
+
+    def _hold(self, data_lines: list[bytes], ontology: Graph) -> None:
+        self.ontology = canonical(ontology)
         self.context = context_of(ontology)
-        self._triples: dict[str, list] = {}
+        self.lines = {"data": ntriples.in_order(data_lines),
+                      "ontology": ntriples.in_order(ntriples.from_triples(self.ontology))}
 
-    def triples(self, what: str) -> list:
-        if what not in self._triples:
-            graphs = [self.sources[part] for part in PARTS[check_what(what)]]
-            if len(graphs) == 1:
-                self._triples[what] = canonical_triples(graphs[0])
-            else:
-                merged = Graph()
-                for graph in graphs:
-                    merged += graph
-                self._triples[what] = canonical_triples(merged)
-        return self._triples[what]
-
-    def named_graphs(self, what: str) -> list[tuple[URIRef, list]]:
-        """The (graph name, triples) of ``what`` in the quad formats, each graph in the canonical order."""
+    def named_graphs(self, what: str) -> list[tuple[URIRef, list[bytes]]]:
+        """The (graph name, lines) of ``what`` in the quad formats (``named_graphs``), each graph in order."""
         parts = []
         for part in PARTS[check_what(what)]:
             if part == "data":
-                parts += partition(self.sources["data"], self.triples("data")).items()
+                parts += partition(self.lines["data"]).items()
             else:
-                parts.append((ONTOLOGY_GRAPH, self.triples("ontology")))
+                parts.append((ONTOLOGY_GRAPH, self.lines["ontology"]))
         return parts
 
     def export(self, what: str, fmt: Format) -> bytes:
         """``data``, ``ontology`` or ``all`` of them in ``fmt``, as UTF-8 bytes."""
-        if fmt.quads:
-            return write_with_oxigraph(self.named_graphs(what), fmt)
+        parts = PARTS[check_what(what)]
         if fmt.name == "jsonld":
-            return compact(graph_of(self.triples(what)), self.context)
-        return write_with_oxigraph([(None, self.triples(what))], fmt)
+            nodes = []
+            if "data" in parts:
+                nodes += Compactor(self.context).nodes(ntriples.parse(self.lines["data"]))
+            if "ontology" in parts:
+                nodes += nodes_of(self.ontology, self.context)
+            return document(nodes, self.context)
+        if fmt.quads:
+            return write_lines(self.named_graphs(what), fmt)
+        if len(parts) == 1:
+            return write_lines([(None, self.lines[parts[0]])], fmt)
+        return write_lines([(None, ntriples.in_order(self.lines["data"] + self.lines["ontology"]))], fmt)
 
 
 def export(data: Graph, ontology: Graph, what: str, fmt: Format) -> bytes:

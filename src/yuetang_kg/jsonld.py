@@ -16,7 +16,9 @@ because a 1.0 processor would read ``unit:X`` as a compact IRI on the term.
 """
 
 import json
+from json.encoder import encode_basestring as _string  # json.dumps of a str, ensure_ascii=False
 
+import pyoxigraph as ox
 from rdflib import OWL, RDF, RDFS, XSD, Graph, URIRef
 
 from .namespaces import PREFIXES, YKG
@@ -39,6 +41,7 @@ COMMON_TERMS = {
     "referenceContext": {"@id": "nif:referenceContext", "@type": "@id"},
 }
 
+_RDF_TYPE, _XSD_STRING = str(RDF.type), str(XSD.string)
 _PROPERTY_TYPES = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property)
 
 
@@ -93,11 +96,39 @@ def _canonical(value, key: str | None = None):
 
 
 def _sort_key(value) -> str:
+    if isinstance(value, str):  # most items: the C encoder's own string writer, the same text
+        return _string(value)
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _dump(document: dict) -> bytes:
-    return (json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    """``json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True)`` and a line feed, written here:
+    the json module writes indented JSON in pure Python, which takes minutes at a million triples."""
+    out: list[str] = []
+    _write(document, "\n", out.append)
+    out.append("\n")
+    return "".join(out).encode("utf-8")
+
+
+def _write(value, newline: str, write) -> None:
+    if isinstance(value, str):
+        write(_string(value))
+    elif isinstance(value, dict | list) and value:
+        inner = newline + "  "
+        if isinstance(value, dict):
+            write("{")
+            for index, key in enumerate(sorted(value)):
+                write(("," if index else "") + inner + _string(key) + ": ")
+                _write(value[key], inner, write)
+            write(newline + "}")
+        else:
+            write("[")
+            for index, item in enumerate(value):
+                write(("," if index else "") + inner)
+                _write(item, inner, write)
+            write(newline + "]")
+    else:
+        write(json.dumps(value))
 
 
 def compact(graph: Graph, context: dict) -> bytes:
@@ -105,10 +136,123 @@ def compact(graph: Graph, context: dict) -> bytes:
 
     The context is inlined rather than referenced by URL so that the dump reads offline in every processor.
     """
-    document = json.loads(graph.serialize(format="json-ld", context=context, encoding="utf-8"))
-    if "@graph" in document:
-        nodes = document["@graph"]
-    else:  # rdflib writes a lone node without @graph
-        node = {k: v for k, v in document.items() if k != "@context"}
-        nodes = [node] if node else []
-    return _dump({"@context": context, "@graph": _canonical(nodes)})
+    return document(nodes_of(graph, context), context)
+
+
+def document(nodes: list[dict], context: dict) -> bytes:
+    """The dump of compact ``nodes`` under ``context``: arrays sorted, keys sorted, UTF-8."""
+    canonical = [_canonical(node) for node in nodes]
+    ids = [node.get("@id") for node in canonical]
+    if all(isinstance(i, str) for i in ids) and len(set(ids)) == len(ids) and all(min(n) == "@id" for n in canonical):
+        # Nodes with distinct ids, each written "@id" first, differ first in their id: sorting by the written id
+        # gives the order of the whole written nodes (``_sort_key``) without writing each node twice.
+        canonical.sort(key=lambda node: _string(node["@id"]))
+    else:
+        canonical.sort(key=_sort_key)
+    return _dump({"@context": context, "@graph": canonical})
+
+
+def nodes_of(graph: Graph, context: dict) -> list[dict]:
+    """``graph`` compacted by rdflib's JSON-LD writer, which knows RDF lists (the ontology's OWL unions): the
+    node objects of its ``@graph``."""
+    written = json.loads(graph.serialize(format="json-ld", context=context, encoding="utf-8"))
+    if "@graph" in written:
+        return written["@graph"]
+    node = {k: v for k, v in written.items() if k != "@context"}  # rdflib writes a lone node without @graph
+    return [node] if node else []
+
+
+class Compactor:
+    """Compact JSON-LD node objects written straight from Oxigraph triples, a node per subject: what rdflib's
+    writer does for the data, without its in-memory graph (minutes and gigabytes at a million triples).
+
+    Each value goes under the context's term that fits it (an IRI under a term coercing to ``@id``, a language
+    string in a language map, a typed literal under the term of its datatype, anything else under a term without
+    coercion), else under the predicate's compact IRI as an explicit value object, so that the document expands
+    to the same triples. Lexical forms are kept as strings: "28"^^xsd:decimal stays "28".
+
+    >>> compactor = Compactor(context_of(Graph()))
+    >>> import pyoxigraph as ox
+    >>> s, label = ox.NamedNode("https://w3id.org/yuetang-kg/id/place/x"), ox.NamedNode(str(RDFS.label))
+    >>> compactor.nodes([ox.Triple(s, label, ox.Literal("岳塘", language="zh"))])
+    [{'@id': 'https://w3id.org/yuetang-kg/id/place/x', 'label': {'zh': '岳塘'}}]
+    """
+
+    def __init__(self, context: dict):
+        prefixes = {name: iri for name, iri in context.items() if isinstance(iri, str) and iri.endswith(("#", "/"))}
+        self._prefixes = {iri: name for name, iri in prefixes.items()}
+
+        def expand(compact_iri: str) -> str:
+            prefix, _, local = compact_iri.partition(":")
+            return prefixes[prefix] + local if prefix in prefixes else compact_iri
+
+        self._classes = {expand(value): name for name, value in context.items()
+                         if isinstance(value, str) and name not in prefixes}
+        self._terms: dict[str, dict[str, str]] = {}  # predicate IRI → {value shape → term}
+        for name, definition in context.items():
+            if isinstance(definition, dict):
+                coerced = definition.get("@type")
+                shape = ("@language" if definition.get("@container") == "@language"
+                         else "@plain" if coerced is None else expand(coerced) if coerced != "@id" else "@id")
+                if "@container" not in definition or shape == "@language":
+                    self._terms.setdefault(expand(definition["@id"]), {}).setdefault(shape, name)
+
+    def _compact_iri(self, iri: str) -> str:
+        """``prefix:name`` when the IRI's namespace (up to its last ``#``, else ``/``, else ``:``) is a prefix of the
+        context, as rdflib's writer shortens IRIs; else the IRI."""
+        for delimiter in "#/:":
+            at = iri.rfind(delimiter)
+            if at > -1:
+                prefix = self._prefixes.get(iri[: at + 1])
+                return f"{prefix}:{iri[at + 1 :]}" if prefix else iri
+        return iri
+
+    def _entry(self, predicate: str, term) -> tuple[str, object, str | None]:
+        """The key a value goes under, the value, and its language when it goes into a language map."""
+        terms = self._terms.get(predicate, {})
+        plain = terms.get("@plain")
+        if isinstance(term, ox.NamedNode | ox.BlankNode):
+            iri = self._compact_iri(term.value) if isinstance(term, ox.NamedNode) else f"_:{term.value}"
+            if "@id" in terms:
+                return terms["@id"], iri, None
+            return plain or self._compact_iri(predicate), {"@id": iri}, None
+        if term.language:
+            if "@language" in terms:
+                return terms["@language"], term.value, term.language
+            return plain or self._compact_iri(predicate), {"@value": term.value, "@language": term.language}, None
+        datatype = term.datatype.value
+        if datatype in terms:
+            return terms[datatype], term.value, None
+        if datatype == _XSD_STRING:
+            return plain or self._compact_iri(predicate), term.value, None
+        value = {"@value": term.value, "@type": self._compact_iri(datatype)}
+        return plain or self._compact_iri(predicate), value, None
+
+    def nodes(self, triples) -> list[dict]:
+        """The node objects of ``triples`` (Oxigraph triples or quads, whose graph is ignored)."""
+        found: dict[str, dict] = {}
+        for triple in triples:
+            subject = triple.subject
+            node_id = subject.value if isinstance(subject, ox.NamedNode) else f"_:{subject.value}"
+            node = found.setdefault(node_id, {"@id": node_id})
+            predicate = triple.predicate.value
+            if predicate == _RDF_TYPE and isinstance(triple.object, ox.NamedNode):
+                kind = triple.object.value
+                _add(node, "@type", self._classes.get(kind) or self._compact_iri(kind))
+                continue
+            key, value, language = self._entry(predicate, triple.object)
+            if language is None:
+                _add(node, key, value)
+            else:
+                _add(node.setdefault(key, {}), language, value)
+        return list(found.values())
+
+
+def _add(holder: dict, key: str, value) -> None:
+    """A value under ``key``: alone, or in an array once there are several."""
+    if key not in holder:
+        holder[key] = value
+    elif isinstance(holder[key], list):
+        holder[key].append(value)
+    else:
+        holder[key] = [holder[key], value]

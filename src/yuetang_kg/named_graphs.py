@@ -15,9 +15,8 @@ so the union of the data graphs is the published graph.
 rdflib.term.URIRef('https://w3id.org/yuetang-kg/graph/doc/yuetang-2024')
 """
 
-from collections.abc import Iterable
-
-from rdflib import RDF, Graph, Namespace, URIRef
+import pyoxigraph as ox
+from rdflib import RDF, Namespace, URIRef
 
 from .namespaces import BASE, NIF, YKG
 
@@ -32,38 +31,62 @@ def document_graph(document: URIRef) -> URIRef:
     return GRAPH["doc/" + str(document).rsplit("/", 1)[-1]]
 
 
-def _owners(data: Graph) -> tuple[dict, dict]:
+_TYPE = f"<{RDF.type}>"
+_SOURCE_DOCUMENT, _DERIVED, _STATEMENT = f"<{YKG.SourceDocument}>", f"<{YKG.DerivedObservation}>", f"<{RDF.Statement}>"
+_CONTEXT, _EVIDENCE = f"<{NIF.referenceContext}>", f"<{YKG.evidence}>"
+_REIFIED = {f"<{RDF.subject}>": 0, f"<{RDF.predicate}>": 1, f"<{RDF.object}>": 2}
+
+
+def _terms(lines: list[bytes]):
+    """Each line's subject, predicate and object as N-Triples text (the engine reads them; the lines are its own)."""
+    for triple in ox.parse(b"\n".join(lines) + b"\n", format=ox.RdfFormat.N_TRIPLES):
+        yield str(triple.subject), str(triple.predicate), str(triple.object)
+
+
+def _owners(lines: list[bytes]) -> tuple[dict, dict]:
     """The graphs of each node that belongs to documents (or to the derived figures), and of each triple that a
-    statement of theirs reifies."""
-    owners: dict = {}
-    for document in data.subjects(RDF.type, YKG.SourceDocument):
-        owners[document] = {document_graph(document)}
-    for span, document in data.subject_objects(NIF.referenceContext):
-        owners[span] = {document_graph(document)}
-    for fact, span in data.subject_objects(YKG.evidence):
+    statement of theirs reifies; nodes and triples as N-Triples text."""
+    documents, derived, statements, contexts, evidence, reifies = [], [], set(), {}, [], {}
+    for subject, predicate, obj in _terms(lines):
+        if predicate == _TYPE:
+            if obj == _SOURCE_DOCUMENT:
+                documents.append(subject)
+            elif obj == _DERIVED:
+                derived.append(subject)
+            elif obj == _STATEMENT:
+                statements.add(subject)
+        elif predicate == _CONTEXT:
+            contexts[subject] = obj
+        elif predicate == _EVIDENCE:
+            evidence.append((subject, obj))
+        elif predicate in _REIFIED:
+            reifies.setdefault(subject, [None, None, None])[_REIFIED[predicate]] = obj
+    owners: dict = {document: {document_graph(URIRef(document[1:-1]))} for document in documents}
+    for span, document in contexts.items():
+        owners[span] = {document_graph(URIRef(document[1:-1]))}
+    for fact, span in evidence:
         owners.setdefault(fact, set()).update(owners.get(span, ()))
-    for derived in data.subjects(RDF.type, YKG.DerivedObservation):
-        owners[derived] = {DERIVED_GRAPH}
+    for node in derived:
+        owners[node] = {DERIVED_GRAPH}
     reified: dict = {}
-    for statement in data.subjects(RDF.type, RDF.Statement):
+    for statement in statements:
         if statement in owners:  # a statement of an external reference only is shared, and so is its triple
-            triple = (data.value(statement, RDF.subject), data.value(statement, RDF.predicate),
-                      data.value(statement, RDF.object))
-            reified.setdefault(triple, set()).update(owners[statement])
+            reified.setdefault(tuple(reifies.get(statement, (None, None, None))), set()).update(owners[statement])
     return owners, reified
 
 
-def partition(data: Graph, triples: Iterable | None = None) -> dict[URIRef, list]:
-    """The triples of ``data`` by named graph, graphs sorted by name; ``triples`` (the triples of ``data`` in the
-    order the caller wants kept within each graph) defaults to ``data``'s own order."""
-    owners, reified = _owners(data)
-    graphs: dict[URIRef, list] = {}
-    for triple in data if triples is None else triples:
+def partition(lines: list[bytes]) -> dict[URIRef, list[bytes]]:
+    """The data's N-Triples lines (as ``ntriples`` holds them) by named graph, graphs sorted by name, each
+    graph's lines in their given order. Read on the lines, never on rdflib terms: a corpus is partitioned in
+    seconds."""
+    owners, reified = _owners(lines)
+    graphs: dict[URIRef, list[bytes]] = {}
+    for line, triple in zip(lines, _terms(lines), strict=True):
         subject, predicate, obj = triple
-        if predicate == YKG.evidence:  # so that a document's graph holds every span it points to
+        if predicate == _EVIDENCE:  # so that a document's graph holds every span it points to
             names = owners[obj]
         else:
             names = owners.get(subject, set()) | reified.get(triple, set()) or owners.get(obj) or {SHARED_GRAPH}
         for name in names:
-            graphs.setdefault(name, []).append(triple)
+            graphs.setdefault(name, []).append(line)
     return dict(sorted(graphs.items()))

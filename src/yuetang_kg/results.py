@@ -53,6 +53,8 @@ def _table(result: Result) -> str:
 
 def _width(text: str) -> int:
     """Display width: CJK characters take two columns in a terminal."""
+    if text.isascii():  # most cells (IRIs, numbers, English): no need to look at each character
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 

@@ -11,19 +11,14 @@ the build are refused), so that nothing partial or stale is ever served as if wh
 """
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-import networkx as nx
 from rdflib import XSD, Graph, Literal
 
-from .build import build_graph, class_counts, release_of
 from .bundle import FOLDERS, REPORT_NAME, file_sha256, inputs_hash, installed_root
-from .describe import Release
 from .errors import DataError
-from .index import Index
-from .ontology import load_ontology
-from .project import to_networkx
 
 
 @dataclass(frozen=True)
@@ -56,9 +51,11 @@ def resolve_paths(**given: Path | None) -> Paths:
     return replace(default_paths(), **{role: Path(path) for role, path in given.items() if path is not None})
 
 
-def served_release(paths: Paths, base_url: str) -> Release:
+def served_release(paths: Paths, base_url: str) -> "Release":  # noqa: F821 - imported below, when needed
     """What the dataset description says about the graph being served: its inputs' hash, and the date its build
     recorded (an installed copy has no git history to date the inputs by), else the inputs' own date."""
+    from .build import release_of
+
     release = release_of(paths.data, paths.ontology, base_url)
     try:
         issued = json.loads((paths.out / REPORT_NAME).read_text(encoding="utf-8")).get("issued")
@@ -69,6 +66,10 @@ def served_release(paths: Paths, base_url: str) -> Release:
 
 def load_graphs(paths: Paths, progress=lambda message: None) -> tuple[Graph, Graph]:
     """The instance graph and the ontology: read from the build output, or built in memory when not built yet."""
+    # The build's modules (mapping, SHACL) are imported only by the commands that load or build the graph.
+    from .build import build_graph
+    from .ontology import load_ontology
+
     ontology = load_ontology(paths.ontology)
     if paths.built_graph.exists():
         report = check_build(paths)
@@ -89,18 +90,34 @@ def load_graphs(paths: Paths, progress=lambda message: None) -> tuple[Graph, Gra
     return data, ontology
 
 
-def check_build(paths: Paths) -> dict:
-    """The build report of ``paths.out``, once every output and the inputs are checked against it."""
+def load_exporter(paths: Paths, progress=lambda message: None) -> "Exporter":  # noqa: F821 - imported below
+    """The exports of the built graph: from its N-Triples dump, read as lines once it is checked against the build
+    report (nothing parses it), or from the graph built in memory when not built yet."""
+    from .export import Exporter
+    from .ontology import load_ontology
+
+    if (paths.out / REPORT_NAME).exists():
+        check_build(paths, outputs=(paths.built_graph.name,))
+        return Exporter.from_dump(paths.built_graph, load_ontology(paths.ontology))
+    return Exporter(*load_graphs(paths, progress))
+
+
+def check_build(paths: Paths, outputs: Iterable[str] | None = None, index: bool = True) -> dict:
+    """The build report of ``paths.out``, once the outputs a command reads (``outputs``, by file name; None: every
+    one), the explorer's index (unless ``index`` is false), the store and the inputs are checked against it.
+    Hashing a dump takes a second per few hundred MB: a command that reads only the store need not pay it."""
     report_path = paths.out / REPORT_NAME
     fix = f"run yuetang-kg build --out {paths.out}"
     try:
         report = json.loads(report_path.read_text(encoding="utf-8"))
-        outputs, triples = dict(report["outputs"]), int(report["triples"])
+        recorded, triples = dict(report["outputs"]), int(report["triples"])
     except FileNotFoundError:
         raise DataError(f"no build report: the build did not finish; {fix}", str(report_path)) from None
     except (ValueError, KeyError, TypeError) as error:
         raise DataError(f"unreadable build report ({error}); {fix}", str(report_path)) from None
-    for name, expected in sorted(outputs.items()):
+    for name, expected in sorted(recorded.items()):
+        if outputs is not None and name not in outputs:
+            continue
         path = paths.out / name
         if not path.is_file():
             raise DataError(f"missing, though the build wrote it; {fix}", str(path))
@@ -109,12 +126,12 @@ def check_build(paths: Paths) -> dict:
     store = report.get("store")
     if store is not None and not (paths.out / store["folder"]).is_dir():
         raise DataError(f"missing, though the build wrote it; {fix}", str(paths.out / store["folder"]))
-    index = report.get("index")
-    if index is not None:
-        path = paths.out / index["file"]
+    written = report.get("index")
+    if written is not None and index:
+        path = paths.out / written["file"]
         if not path.is_file():
             raise DataError(f"missing, though the build wrote it; {fix}", str(path))
-        if file_sha256(path) != index["sha256"]:
+        if file_sha256(path) != written["sha256"]:
             raise DataError(f"differs from what the build wrote (cut short or changed since); {fix}", str(path))
     inputs_here = paths.data.is_dir() and paths.ontology.is_dir()
     if inputs_here and inputs_hash(paths.data, paths.ontology) != report.get("inputs_sha256"):
@@ -125,18 +142,22 @@ def check_build(paths: Paths) -> dict:
 
 
 def built_store(paths: Paths) -> Path | None:
-    """The on-disk query store of a checked build, or None when there is none (a graph built in memory)."""
+    """The on-disk query store of a checked build, or None when there is none (a graph built in memory). The dumps
+    are not hashed: nothing is read from them."""
     if not (paths.out / REPORT_NAME).exists():
         return None
-    store = check_build(paths).get("store")
+    store = check_build(paths, outputs=(), index=False).get("store")
     return None if store is None else paths.out / store["folder"]
 
 
-def load_projection(paths: Paths, progress=lambda message: None) -> nx.MultiDiGraph:
+def load_projection(paths: Paths, progress=lambda message: None) -> "nx.MultiDiGraph":  # noqa: F821
     """The entity graph (``project.to_networkx``): read from the build's index, or projected from a graph built
     in memory when not built yet; the dump is never parsed for it."""
+    from .index import Index
+    from .project import to_networkx
+
     if (paths.out / REPORT_NAME).exists():
-        report = check_build(paths)
+        report = check_build(paths, outputs=())
         if "index" in report:
             index = Index(paths.out / report["index"]["file"])
             try:
@@ -149,8 +170,10 @@ def load_projection(paths: Paths, progress=lambda message: None) -> nx.MultiDiGr
 
 def load_counts(paths: Paths, progress=lambda message: None) -> dict:
     """Triples and instances per class: from the build report, else counted on a graph built in memory."""
+    from .build import class_counts
+
     if (paths.out / REPORT_NAME).exists():
-        report = check_build(paths)
+        report = check_build(paths, outputs=(), index=False)
         return {"triples": report["triples"], "classes": report["classes"]}
     data, _ = load_graphs(paths, progress)
     return {"triples": len(data), "classes": class_counts(data)}
