@@ -24,6 +24,7 @@ from pathlib import Path
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV
 
+from . import ntriples
 from .errors import DataError
 from .export import file_name
 from .formats import FORMATS
@@ -176,7 +177,7 @@ def _void(g: Graph, data: Graph, release: Release, dumps: Mapping[str, bytes]) -
 def _subsets(g: Graph, data: Graph) -> None:
     """Each named graph of the data as a subset of the dataset; a document's names the document and its title."""
     documents = {document_graph(node): node for node in data.subjects(RDF.type, YKG.SourceDocument)}
-    for name, triples in partition(data).items():
+    for name, triples in partition(ntriples.from_triples(data)).items():
         g.add((DATASET, VOID.subset, name))
         g.add((name, RDF.type, VOID.Dataset))
         g.add((name, VOID.triples, Literal(len(triples))))
