@@ -151,21 +151,20 @@ def answer(store, job: Job, checked: dict[str, guard.Checked]) -> Answer:
 
 
 def _isolate(limits: Limits, parent: int) -> str:
-    """Apply the limits to this process; what was done, for the server's log."""
+    """Cut this process off (from the network, and from life past the server's); what was done, for the log."""
     sandbox.die_with_parent()
     if os.getppid() != parent:  # the server died before the signal was armed
         sys.exit(1)
     done = ["no network sandbox (--no-sandbox)"]
     if limits.sandbox:
         done = [sandbox.isolate_network()]
-    sandbox.limit_memory(limits.memory_bytes)
     sandbox.yield_cpu()
     return ", ".join(done + [f"address space ≤ {limits.memory_bytes // 2**20} MiB"])
 
 
 def serve(fd: int, parent: int) -> None:
-    """A worker process's main loop: isolate itself, load the store it is sent, answer jobs until the socket
-    closes."""
+    """A worker process's main loop: cut itself off, open (or load) the store it is sent, bound its memory, answer
+    jobs until the socket closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the terminal is the server's to handle
     sock = socket.socket(fileno=fd)
     source, store_kind, limits = _receive(sock)
@@ -175,6 +174,9 @@ def serve(fd: int, parent: int) -> None:
             store = OxigraphStore.read_only(source)
         else:
             store = open_store(store_kind, Graph().parse(data=source, format="nt"))
+        # Bounded once the store is open: RocksDB starts its threads when it opens, and a thread's stack is
+        # address space, which under the bound could fail (and abort) at random, depending on what else is mapped.
+        sandbox.limit_memory(limits.memory_bytes)
     except (sandbox.Unavailable, MemoryError, OSError, DataError) as error:
         sock.sendall(_frame(("failed", f"{type(error).__name__}: {error}")))
         return
