@@ -15,7 +15,6 @@ so the union of the data graphs is the published graph.
 rdflib.term.URIRef('https://w3id.org/yuetang-kg/graph/doc/yuetang-2024')
 """
 
-import pyoxigraph as ox
 from rdflib import RDF, Namespace, URIRef
 
 from .namespaces import BASE, NIF, YKG
@@ -31,23 +30,30 @@ def document_graph(document: URIRef) -> URIRef:
     return GRAPH["doc/" + str(document).rsplit("/", 1)[-1]]
 
 
-_TYPE = f"<{RDF.type}>"
-_SOURCE_DOCUMENT, _DERIVED, _STATEMENT = f"<{YKG.SourceDocument}>", f"<{YKG.DerivedObservation}>", f"<{RDF.Statement}>"
-_CONTEXT, _EVIDENCE = f"<{NIF.referenceContext}>", f"<{YKG.evidence}>"
-_REIFIED = {f"<{RDF.subject}>": 0, f"<{RDF.predicate}>": 1, f"<{RDF.object}>": 2}
+_TYPE = f"<{RDF.type}>".encode()
+_SOURCE_DOCUMENT, _DERIVED = f"<{YKG.SourceDocument}>".encode(), f"<{YKG.DerivedObservation}>".encode()
+_STATEMENT = f"<{RDF.Statement}>".encode()
+_CONTEXT, _EVIDENCE = f"<{NIF.referenceContext}>".encode(), f"<{YKG.evidence}>".encode()
+_REIFIED = {f"<{RDF.subject}>".encode(): 0, f"<{RDF.predicate}>".encode(): 1, f"<{RDF.object}>".encode(): 2}
 
 
-def _terms(lines: list[bytes]):
-    """Each line's subject, predicate and object as N-Triples text (the engine reads them; the lines are its own)."""
-    for triple in ox.parse(b"\n".join(lines) + b"\n", format=ox.RdfFormat.N_TRIPLES):
-        yield str(triple.subject), str(triple.predicate), str(triple.object)
+def _terms(line: bytes) -> tuple[bytes, bytes, bytes]:
+    """A line's subject, predicate and object as written: Oxigraph writes ``S P O .`` with single spaces, and
+    neither an IRI nor a blank node holds a space (a literal may, and it is the last term)."""
+    subject, predicate, obj = line[:-2].split(b" ", 2)
+    return subject, predicate, obj
+
+
+def _graph_of_document(document: bytes) -> str:
+    return str(document_graph(URIRef(document[1:-1].decode("utf-8"))))
 
 
 def _owners(lines: list[bytes]) -> tuple[dict, dict]:
     """The graphs of each node that belongs to documents (or to the derived figures), and of each triple that a
-    statement of theirs reifies; nodes and triples as N-Triples text."""
+    statement of theirs reifies; nodes and triples as written in the lines, graphs as IRIs."""
     documents, derived, statements, contexts, evidence, reifies = [], [], set(), {}, [], {}
-    for subject, predicate, obj in _terms(lines):
+    for line in lines:
+        subject, predicate, obj = _terms(line)
         if predicate == _TYPE:
             if obj == _SOURCE_DOCUMENT:
                 documents.append(subject)
@@ -61,13 +67,13 @@ def _owners(lines: list[bytes]) -> tuple[dict, dict]:
             evidence.append((subject, obj))
         elif predicate in _REIFIED:
             reifies.setdefault(subject, [None, None, None])[_REIFIED[predicate]] = obj
-    owners: dict = {document: {document_graph(URIRef(document[1:-1]))} for document in documents}
+    owners: dict = {document: {_graph_of_document(document)} for document in documents}
     for span, document in contexts.items():
-        owners[span] = {document_graph(URIRef(document[1:-1]))}
+        owners[span] = {_graph_of_document(document)}
     for fact, span in evidence:
         owners.setdefault(fact, set()).update(owners.get(span, ()))
     for node in derived:
-        owners[node] = {DERIVED_GRAPH}
+        owners[node] = {str(DERIVED_GRAPH)}
     reified: dict = {}
     for statement in statements:
         if statement in owners:  # a statement of an external reference only is shared, and so is its triple
@@ -77,16 +83,18 @@ def _owners(lines: list[bytes]) -> tuple[dict, dict]:
 
 def partition(lines: list[bytes]) -> dict[URIRef, list[bytes]]:
     """The data's N-Triples lines (as ``ntriples`` holds them) by named graph, graphs sorted by name, each
-    graph's lines in their given order. Read on the lines, never on rdflib terms: a corpus is partitioned in
+    graph's lines in their given order. Read on the lines' text, never on terms: a corpus is partitioned in
     seconds."""
     owners, reified = _owners(lines)
-    graphs: dict[URIRef, list[bytes]] = {}
-    for line, triple in zip(lines, _terms(lines), strict=True):
+    shared = {str(SHARED_GRAPH)}
+    graphs: dict[str, list[bytes]] = {}
+    for line in lines:
+        triple = _terms(line)
         subject, predicate, obj = triple
         if predicate == _EVIDENCE:  # so that a document's graph holds every span it points to
             names = owners[obj]
         else:
-            names = owners.get(subject, set()) | reified.get(triple, set()) or owners.get(obj) or {SHARED_GRAPH}
+            names = owners.get(subject, set()) | reified.get(triple, set()) or owners.get(obj) or shared
         for name in names:
             graphs.setdefault(name, []).append(line)
-    return dict(sorted(graphs.items()))
+    return {URIRef(name): graphs[name] for name in sorted(graphs)}
