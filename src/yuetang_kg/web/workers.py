@@ -192,7 +192,9 @@ def serve(fd: int, parent: int) -> None:
             reply = ("ok", answer(store, job, checked))
         except (guard.Malformed, guard.Refused, negotiation.NotAcceptable, DataError) as error:
             reply = ("error", type(error).__name__, str(error))
-        except MemoryError:
+        except (MemoryError, SystemError):
+            # pyoxigraph reports an allocation refused under the address-space bound as a SystemError ("error
+            # return without exception set") as often as a MemoryError: either way the query needed more memory.
             sock.sendall(_frame(("error", "QueryTooBig", "")))
             return  # a fresh worker replaces this one, whose heap may stay fragmented
         except Exception as error:  # noqa: BLE001 - an engine bug must not kill the worker; logged by the server
