@@ -123,6 +123,17 @@ class Index:
     def _rows(self, sql: str, *args) -> list[tuple]:
         return self.db.execute(sql, args).fetchall()
 
+    def _rows_for(self, sql: str, keys: Iterable[str]) -> list[tuple]:
+        """The rows of ``sql`` for every key: each ``{keys}`` in it becomes a list of placeholders, filled a batch
+        of keys at a time (SQLite bounds the parameters of one statement)."""
+        wanted = sorted(set(keys))
+        found = []
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start : start + 400]
+            statement = sql.format(keys=", ".join("?" * len(chunk)))
+            found += self._rows(statement, *(chunk * (statement.count("?") // len(chunk))))
+        return found
+
     # The projection's nodes and edges
 
     def node(self, iri: str) -> dict | None:
@@ -131,14 +142,8 @@ class Index:
 
     def nodes(self, iris: Iterable[str]) -> dict[str, dict]:
         """The nodes' ``summary``: what drawing and listing them needs (``summary``)."""
-        wanted = sorted(set(iris))
-        found = {}
-        for start in range(0, len(wanted), 500):  # SQLite's bound on parameters per statement
-            chunk = wanted[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            for iri, data in self._rows(f"SELECT iri, summary FROM node WHERE iri IN ({marks})", *chunk):
-                found[iri] = json.loads(data)
-        return found
+        rows = self._rows_for("SELECT iri, summary FROM node WHERE iri IN ({keys})", iris)
+        return {iri: json.loads(data) for iri, data in rows}
 
     def node_by_id(self, text: str) -> str | None:
         """The node whose IRI, slug or ``kind/slug`` is ``text`` exactly."""
@@ -154,30 +159,19 @@ class Index:
 
     def edges_at(self, iris: Iterable[str]) -> list[tuple[str, str, dict]]:
         """Every edge with an end in ``iris``, in the projection's order."""
-        wanted = sorted(set(iris))
-        found = set()
-        for start in range(0, len(wanted), 400):
-            chunk = wanted[start : start + 400]
-            marks = ", ".join("?" * len(chunk))
-            found.update(self._rows(f"SELECT rowid, source, target, data FROM edge WHERE source IN ({marks}) "
-                                    f"UNION SELECT rowid, source, target, data FROM edge WHERE target IN ({marks})",
-                                    *chunk, *chunk))
+        found = set(self._rows_for("SELECT rowid, source, target, data FROM edge WHERE source IN ({keys}) "
+                                   "UNION SELECT rowid, source, target, data FROM edge WHERE target IN ({keys})", iris))
         return [(s, t, json.loads(d)) for _, s, t, d in sorted(found)]
 
     def adjacency(self, iris: Iterable[str]) -> dict[str, set[str]]:
         """The neighbours (either direction) of each of ``iris``, read in batches."""
-        wanted = sorted(set(iris))
-        found: dict[str, set[str]] = {iri: set() for iri in wanted}
-        for start in range(0, len(wanted), 400):
-            chunk = wanted[start : start + 400]
-            marks = ", ".join("?" * len(chunk))
-            for source, target in self._rows(f"SELECT source, target FROM edge WHERE source IN ({marks}) UNION "
-                                             f"SELECT source, target FROM edge WHERE target IN ({marks})",
-                                             *chunk, *chunk):
-                if source in found:
-                    found[source].add(target)
-                if target in found:
-                    found[target].add(source)
+        found: dict[str, set[str]] = {iri: set() for iri in iris}
+        for source, target in self._rows_for("SELECT source, target FROM edge WHERE source IN ({keys}) UNION "
+                                             "SELECT source, target FROM edge WHERE target IN ({keys})", found):
+            if source in found:
+                found[source].add(target)
+            if target in found:
+                found[target].add(source)
         return found
 
     def neighbours(self, iri: str) -> set[str]:
@@ -239,10 +233,8 @@ class Index:
 
     def terms(self, iris: Iterable[str]) -> dict[str, dict]:
         """Completion terms (``complete.Term`` fields) by IRI."""
-        wanted = sorted(set(iris))
-        marks = ", ".join("?" * len(wanted))
-        return {iri: json.loads(data) for iri, data in self._rows(
-            f"SELECT iri, data FROM term WHERE iri IN ({marks})", *wanted)} if wanted else {}
+        rows = self._rows_for("SELECT iri, data FROM term WHERE iri IN ({keys})", iris)
+        return {iri: json.loads(data) for iri, data in rows}
 
     def label(self, iri: str) -> tuple[str, str] | None:
         row = self._rows("SELECT zh, en FROM label WHERE iri = ?", iri)
@@ -270,14 +262,8 @@ class Index:
 
     def targets(self, spans: Iterable[str]) -> dict[str, list[dict]]:
         """What each span is evidence for (``article.span_targets``' entries)."""
-        wanted = sorted(set(spans))
-        found = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            for iri, targets in self._rows(f"SELECT iri, targets FROM span WHERE iri IN ({marks})", *chunk):
-                found[iri] = json.loads(targets)
-        return found
+        rows = self._rows_for("SELECT iri, targets FROM span WHERE iri IN ({keys})", spans)
+        return {iri: json.loads(targets) for iri, targets in rows}
 
     def observations(self) -> list[dict]:
         return [json.loads(d) for (d,) in self._rows("SELECT data FROM observation ORDER BY iri")]
