@@ -11,7 +11,7 @@
   "use strict";
   var config = JSON.parse(document.getElementById("editor-tabs").textContent);
   var endpoint = new URL("/sparql", window.location.href).href;
-  var state = (window.yuetangEditor = { drawn: null, draws: 0, completions: null });
+  var state = (window.yuetangEditor = { drawn: null, draws: 0, completions: null, completed: null });
   // config.prefixes: the site's prefixes and namespaces, for declaring one that a completion needs.
   var ICONS = { graph: "⬡", chart: "▤", timeline: "⋯" };
   var LABELS = { graph: "Graph 关系图", chart: "Chart 柱状图", timeline: "Timeline 时间线" };
@@ -124,12 +124,18 @@
   }
 
   function show(cm, word, items) {
+    // An answer for a word since typed further is stale: the answer for the longer word follows.
+    if (wordBefore(cm).text !== word.text) return;
     state.completions = items;
+    state.completed = word.text;
     if (!items.length) return;
     cm.showHint({
       completeSingle: false,
+      // Asked again on every keystroke while the list is open: the range is the word as it is now, or a pick
+      // after more typing would replace only the letters the list was asked for.
       hint: function () {
-        return { from: word.from, to: word.to, list: items.map(function (item) {
+        var now = wordBefore(cm);
+        return { from: now.from, to: now.to, list: items.map(function (item) {
           var names = item.label_zh + (item.label_en && item.label_en !== item.label_zh ? " · " + item.label_en : "");
           var kind = item.kind === "entity" ? item.type_zh || "entity" : item.kind;
           return { text: item.iri, displayText: names + (item.pinyin ? " · " + item.pinyin : "") + "  [" + kind + "] " + (item.curie || item.iri),
