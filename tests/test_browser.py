@@ -5,6 +5,7 @@ Needs the Debian packages chromium and fonts-wqy-microhei (.ci/run installs them
 skip, saying so, and under CI=true they fail.
 """
 
+import json
 import threading
 import time
 from contextlib import contextmanager
@@ -342,6 +343,12 @@ def editor(page, site_url: str, path: str = "/query"):
     wait_for(page, "!!(window.yasgui && window.yasgui.getTab() && window.yasgui.getTab().getYasqe())")
 
 
+def completed(page, word: str):
+    """Wait until the completion list shown is the answer for ``word`` (not for fewer letters of it)."""
+    wait_for(page, f"window.yuetangEditor.completed === {json.dumps(word)} && "
+                   "!!document.querySelector('.CodeMirror-hints li')")
+
+
 def run_in_editor(page, text: str):
     page.evaluate("(text) => { window.yuetangEditor.drawn = null; const tab = window.yasgui.getTab(); "
                   "tab.getYasqe().setValue(text); tab.query(); }", text)
@@ -369,7 +376,7 @@ def test_completion_offers_the_village_and_inserts_its_iri(browser, site_url, ty
         page.evaluate("() => window.yasgui.getTab().getYasqe().setValue('SELECT * WHERE { ')")
         page.evaluate("() => { const y = window.yasgui.getTab().getYasqe(); y.focus(); y.setCursor(y.lineCount(), 0); }")
         page.keyboard.type(typed)
-        wait_for(page, "!!document.querySelector('.CodeMirror-hints li')")
+        completed(page, typed)
         offered = page.evaluate("() => window.yuetangEditor.completions.map(c => c.iri)")
         assert offered[0] == QIXING_IRI, offered
         assert "七星村" in page.inner_text(".CodeMirror-hints li:first-child")
@@ -384,10 +391,32 @@ def test_a_class_completion_declares_its_prefix(browser, site_url):
         page.evaluate("() => { const y = window.yasgui.getTab().getYasqe(); y.setValue('SELECT * WHERE { ?v a '); "
                       "y.focus(); y.setCursor(0, 100); }")
         page.keyboard.type("Villa")
-        wait_for(page, "!!document.querySelector('.CodeMirror-hints li')")
+        completed(page, "Villa")
         page.keyboard.press("Enter")
         value = page.evaluate("() => window.yasgui.getTab().getYasqe().getValue()")
         assert value == "PREFIX ykg: <https://w3id.org/yuetang-kg/ontology#>\nSELECT * WHERE { ?v a ykg:Village"
+        assert record == {"errors": [], "outside": []}
+
+
+def test_a_pick_after_typing_on_replaces_the_whole_word(browser, site_url):
+    """A list asked for "Vil", picked from after "la" was typed (its own answer not back yet), once replaced only
+    "Vil" and left "ykg:Villagela" (seen in CI)."""
+    with visit(browser, site_url) as (page, record):
+        editor(page, site_url)
+        page.evaluate("() => { const y = window.yasgui.getTab().getYasqe(); y.setValue('PREFIX ykg: <"
+                      "https://w3id.org/yuetang-kg/ontology#>\\nSELECT * WHERE { ?v a '); y.focus(); "
+                      "y.setCursor(1, 100); }")
+        page.keyboard.type("Vil")
+        completed(page, "Vil")
+        first = page.evaluate("() => window.yuetangEditor.completions[0]")
+        held = []
+        page.route("**/complete.json*", lambda route: held.append(route))  # the answer for "Villa" never comes
+        page.keyboard.type("la")
+        page.keyboard.press("Enter")
+        value = page.evaluate("() => window.yasgui.getTab().getYasqe().getValue()")
+        inserted = first["curie"] if first["kind"] != "entity" and first["curie"] else f"<{first['iri']}>"
+        assert value.endswith("SELECT * WHERE { ?v a " + inserted), value
+        assert held and "q=Villa" in held[-1].request.url
         assert record == {"errors": [], "outside": []}
 
 
