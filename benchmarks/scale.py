@@ -111,7 +111,9 @@ def write_corpus_index(source: Path, copies: int, out: Path) -> None:
                 column = f"replace({column}, '/id/{kind}/', '/id/{kind}/c{copy}-')"
             return column
 
+        charts = db.execute("SELECT count(*) FROM src.chart").fetchone()[0]
         db.execute("BEGIN")
+        db.execute("INSERT INTO reconcile_type SELECT * FROM src.reconcile_type")  # classes: shared by every copy
         for c in range(copies):
             prefix = f"'c{c}-' || " if c else ""
             # the ontology's terms and the prefixes are shared by every copy: listed once
@@ -126,10 +128,18 @@ def write_corpus_index(source: Path, copies: int, out: Path) -> None:
             db.execute(f"INSERT INTO label SELECT {r('iri', c)}, {r('zh', c)}, {r('en', c)} FROM src.label {shared}")
             slug = f"{prefix}slug"
             db.execute(f"INSERT INTO document SELECT {r('iri', c)}, {slug}, json_set({r('data', c)}, '$.slug', "
-                       f"{slug}), pinyin FROM src.document")
+                       f"{slug}) FROM src.document")
+            db.execute(f"INSERT INTO reading SELECT {r('iri', c)}, key, syllables FROM src.reading")
             db.execute(f"INSERT INTO span SELECT {r('iri', c)}, {r('document', c)}, begin, \"end\", {r('data', c)}, "
                        f"{r('targets', c)} FROM src.span")
             db.execute(f"INSERT INTO observation SELECT {r('iri', c)}, {r('data', c)} FROM src.observation")
+            # each copy's charts after the previous copy's, their names (the pages' anchors) renamed too
+            name = f"{prefix}json_extract(data, '$.name')"
+            db.execute(f"INSERT INTO chart SELECT {c * charts} + position, json_set({r('data', c)}, '$.name', {name}) "
+                       "FROM src.chart")
+            db.execute(f"INSERT INTO chart_link SELECT {r('iri', c)}, role, {c * charts} + position FROM src.chart_link")
+            db.execute(f"INSERT INTO reconcile_entity SELECT {r('iri', c)}, {r('data', c)} FROM src.reconcile_entity")
+            db.execute(f"INSERT INTO reconcile_code SELECT code, {r('iri', c)} FROM src.reconcile_code")
         meta = {key: json.loads(value) * copies for key, value in db.execute("SELECT key, value FROM src.meta")}
         db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in sorted(meta.items())])
         db.execute("COMMIT")

@@ -171,13 +171,14 @@ def stop(process: subprocess.Popen, seconds: float = 30) -> None:
 
 @pytest.fixture(scope="session")
 def repo_paths() -> Paths:
-    return Paths(data=ROOT / "graph_data", ontology=ROOT / "ontology", queries=ROOT / "queries", out=ROOT / "dist")
+    return Paths(data=ROOT / "graph_data", ontology=ROOT / "ontology", queries=ROOT / "queries", out=ROOT / "dist",
+                 viz=ROOT / "viz")
 
 
 @pytest.fixture(scope="session")
 def built(repo_paths, tmp_path_factory):
     """The real graph, built once into a temporary folder."""
-    return build(repo_paths.data, repo_paths.ontology, tmp_path_factory.mktemp("dist"))
+    return build(repo_paths.data, repo_paths.ontology, tmp_path_factory.mktemp("dist"), viz=repo_paths.viz)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from yuetang_kg.validate import validate_graph
 
 
 def test_build_is_byte_identical(repo_paths, built, tmp_path):
-    again = build(repo_paths.data, repo_paths.ontology, tmp_path)
+    again = build(repo_paths.data, repo_paths.ontology, tmp_path, viz=repo_paths.viz)
     first = {p.name: p.read_bytes() for p in built.outputs}
     second = {p.name: p.read_bytes() for p in again.outputs}
     assert first == second

@@ -55,7 +55,7 @@ def two_documents(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def two_built(two_documents, tmp_path_factory):
-    return build(two_documents, ROOT / "ontology", tmp_path_factory.mktemp("two-dist"))
+    return build(two_documents, ROOT / "ontology", tmp_path_factory.mktemp("two-dist"), viz=ROOT / "viz")
 
 
 def out_of(result) -> Path:
@@ -156,7 +156,7 @@ def test_void_describes_each_document_graph_as_a_subset(two_built):
 
 
 def test_two_builds_of_two_documents_are_byte_identical(two_documents, two_built, tmp_path):
-    again = build(two_documents, ROOT / "ontology", tmp_path)
+    again = build(two_documents, ROOT / "ontology", tmp_path, viz=ROOT / "viz")
     assert {p.name: p.read_bytes() for p in again.outputs} == {p.name: p.read_bytes() for p in two_built.outputs}
 
 

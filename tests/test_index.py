@@ -2,16 +2,19 @@
 own search ranks them, is byte-identical between builds, is replaced atomically, and lets the web app serve every
 page without parsing the graph."""
 
+import importlib
+import json
 import sqlite3
 
 import pytest
 import rdflib
+from conftest import ROOT
 from starlette.testclient import TestClient
 
-from yuetang_kg import analytics
+from yuetang_kg import analytics, reconcile
 from yuetang_kg.errors import DataError
 from yuetang_kg.index import INDEX_NAME, Index, write_index
-from yuetang_kg.web import explorer
+from yuetang_kg.web import charts, explorer
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.indexing import tables, write_explorer_index
 from yuetang_kg.web.site import Settings, Site
@@ -43,7 +46,7 @@ def test_the_index_holds_the_projection_as_built(index, projection):
 
 
 def test_names_rank_as_the_projection_search_ranks_them(built, index, projection, catalogue):
-    ex = explorer.Explorer(index, None, None, None, {}, [], {}, None)
+    ex = explorer.Explorer(index, None, None, None, {})
     texts = search_texts(projection)
     assert len(texts) > 500
     for text in texts:
@@ -74,9 +77,10 @@ def test_the_search_gives_up_past_its_bound_rather_than_walk_the_whole_graph(ind
     assert analytics.on_shortest_paths(index.adjacency, nodes[0], nodes[-1], 1) is None
 
 
-def test_the_index_is_byte_identical_between_builds(built, tmp_path):
-    first = write_explorer_index(tmp_path / "a", built.graph, built.ontology)
-    second = write_explorer_index(tmp_path / "b", built.graph, built.ontology)
+def test_the_index_is_byte_identical_between_builds(built, repo_paths, tmp_path):
+    comparisons = charts.load_comparisons(repo_paths.viz)
+    first = write_explorer_index(tmp_path / "a", built.graph, built.ontology, comparisons)
+    second = write_explorer_index(tmp_path / "b", built.graph, built.ontology, comparisons)
     assert first.read_bytes() == second.read_bytes() == (built.out / INDEX_NAME).read_bytes()
 
 
@@ -115,3 +119,44 @@ def test_the_site_serves_every_page_without_parsing_the_graph(built, catalogue, 
                      "/neighbours.json?iri=https://w3id.org/yuetang-kg/id/place/yuetang-qu", "/complete.json?q=qix",
                      "/views/ego?entity=七星村", "/queries/village_industries.json"):
             assert client.get(path).status_code == 200, path
+
+
+PER_COPY = {"node", "edge", "document", "span", "observation", "reading", "chart", "chart_link", "reconcile_entity",
+            "reconcile_code"}
+SHARED = {"meta", "reconcile_type"}  # the ontology's terms, labels and spellings and the prefixes: once
+QIXING = "https://w3id.org/yuetang-kg/id/place/zhaoshan-qixing-cun"
+DOCUMENT = "https://w3id.org/yuetang-kg/id/document/yuetang-2024"
+
+
+def test_a_benchmark_corpus_holds_every_table_once_per_copy_renamed(built, tmp_path, monkeypatch):
+    """``benchmarks/scale.py`` copies the index by SQL: every table, renamed per copy, so that what the server
+    reads of a corpus is what a build of it would hold (a table it forgets is empty in the corpus)."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    scale = importlib.import_module("scale")
+    scale.write_corpus_index(built.out / INDEX_NAME, 3, tmp_path / INDEX_NAME)
+    source, corpus = Index(built.out / INDEX_NAME), Index(tmp_path / INDEX_NAME)
+    tables = [name for (name,) in source.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    assert PER_COPY | SHARED <= set(tables)
+    for table in tables:
+        (before,), (after,) = (db.execute(f"SELECT count(*) FROM {table}").fetchone() for db in (source.db, corpus.db))
+        assert before > 0, table
+        if table in PER_COPY:
+            assert after == 3 * before, table
+        elif table in SHARED:
+            assert after == before, table
+        else:
+            assert before < after < 3 * before, table
+    copy = QIXING.replace("/place/", "/place/c2-")
+    found = reconcile.Reconciler(corpus).reconcile(reconcile.Request("七星村"))
+    assert [(c.id, c.score) for c in found[:3]] == [("place/c1-zhaoshan-qixing-cun", 100.0),
+                                                    ("place/c2-zhaoshan-qixing-cun", 100.0),
+                                                    ("place/zhaoshan-qixing-cun", 100.0)]
+    assert not found[0].match  # three entities of that name: none is the one
+    assert corpus.reconcile_entities([copy])[copy]["within"] == [
+        iri.replace("/id/place/", "/id/place/c2-") for iri in source.reconcile_entities([QIXING])[QIXING]["within"]]
+    charts, total = corpus.charts(100, DOCUMENT.replace("/document/", "/document/c2-"))
+    assert total == source.charts(100, DOCUMENT)[1] and all(c["name"].startswith("c2-") for c in charts)
+    assert "/id/place/c2-" in json.dumps(charts) and "/id/place/zhaoshan" not in json.dumps(charts)
+    assert len(corpus.charts_about(copy)) == len(source.charts_about(QIXING)) > 0
+    assert corpus.reading(DOCUMENT.replace("/document/", "/document/c2-"), "qixing") is not None
+    source.close(), corpus.close()

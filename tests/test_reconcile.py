@@ -6,6 +6,7 @@ import doctest
 import json
 from pathlib import Path
 
+import networkx as nx
 import pytest
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
@@ -14,6 +15,8 @@ from starlette.testclient import TestClient
 
 from yuetang_kg import reconcile
 from yuetang_kg.describe import Release
+from yuetang_kg.index import INDEX_NAME, Index
+from yuetang_kg.project import search_key
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.site import Settings, Site
 
@@ -188,3 +191,80 @@ def test_other_bounds(client):
     preflight = client.options("/reconcile", headers={"Origin": "https://openrefine.example",
                                                        "Access-Control-Request-Method": "POST"})
     assert preflight.status_code == 204 and "POST" in preflight.headers["access-control-allow-methods"]
+
+
+class ScanningReconciler:
+    """The matcher as it was before it read the index: every entity of the projection scanned for every query.
+    The service must answer as it did (``test_the_index_answers_as_the_scan_did``)."""
+
+    def __init__(self, projection):
+        self.entities, by_node = {}, {}
+        for node, a in projection.nodes(data=True):
+            names = [(search_key(a[k]), reconcile.EXACT) for k in ("label_zh", "label_en", "pinyin", "pinyin_plain")
+                     if a.get(k)] + [(search_key(alias), reconcile.ALIAS) for alias in a.get("aka", [])]
+            by_node[node] = {"id": f"{a['kind']}/{a['slug']}", "names": [(k, s) for k, s in names if k],
+                             "classes": a.get("classes", []), "name": a["label_zh"] or a["label_en"],
+                             "codes": {p["name"]: str(p["value"]) for p in a["properties"] if p["name"] in reconcile.CODES}}
+        containers = nx.DiGraph((u, v) for u, v, d in projection.edges(data=True)
+                                if d.get("name") in reconcile.CONTAINMENT and u != v)
+        for node, entity in by_node.items():
+            above = nx.descendants(containers, node) if node in containers else set()
+            entity["within"] = {k for up in above for k, _ in by_node[up]["names"]} | {by_node[up]["id"] for up in above}
+            self.entities[entity["id"]] = entity
+
+    def reconcile(self, request) -> list[tuple[str, float]]:
+        key, scored = search_key(request.text), []
+        for e in self.entities.values():
+            if request.types and not set(request.types) & set(e["classes"]):
+                continue
+            best = max((s for name, exact in e["names"] if (s := reconcile.rank(key, name, exact)) is not None),
+                       default=None)
+            if request.text.strip() in e["codes"].values():
+                best = max(best or 0.0, reconcile.CODE)
+            if best is not None:
+                for pid, values in request.properties:
+                    if pid == "locatedIn":
+                        best += 10 if ({search_key(v) for v in values} | set(values)) & e["within"] else -30
+                    else:
+                        best += 10 if e["codes"].get(pid) in {v.strip() for v in values} else -30
+                scored.append((max(0.0, min(100.0, best)), e["id"]))
+        return [(i, round(s, 1)) for s, i in sorted(scored, key=lambda item: (-item[0], item[1]))[: request.limit]]
+
+
+def scan_requests(projection) -> list[reconcile.Request]:
+    """Every entity's names whole, their beginnings and inner parts, its codes, each with and without a type and
+    with a place or a code that agrees or not; and texts that match nothing."""
+    texts, coded = {"zz-nothing", "村", "qi", " 七星村 "}, []
+    for _, a in projection.nodes(data=True):
+        for name in filter(None, (a["label_zh"], a["label_en"], a["pinyin"], *a["aka"])):
+            texts |= {name, name[:2], name[1:3]}
+        coded += [(p["name"], str(p["value"])) for p in a["properties"] if p["name"] in reconcile.CODES]
+    requests = [reconcile.Request(t, (), (), limit) for t in sorted(texts) for limit in (3, 100)]
+    requests += [reconcile.Request(t, types) for t in sorted(texts)[::5] for types in (("Village",), ("Place", "Organization"))]
+    requests += [reconcile.Request(t, (), (("locatedIn", place),)) for t in sorted(texts)[::3]
+                 for place in (("昭山镇",), ("place/yuetang-qu", "湘潭"), ("荷塘街道",))]
+    requests += [reconcile.Request(code, (), ((pid, (code,)),)) for pid, code in coded]
+    requests += [reconcile.Request(code, (), ((other, (code,)),)) for pid, code in coded for other in reconcile.CODES]
+    return requests
+
+
+def test_the_index_answers_as_the_scan_did(built, projection):
+    index = Index(built.out / INDEX_NAME)
+    matcher, scan = reconcile.Reconciler(index), ScanningReconciler(projection)
+    requests = scan_requests(projection)
+    assert len(requests) > 1000
+    for request in requests:
+        found = matcher.reconcile(request)
+        assert [(c.id, c.score) for c in found] == scan.reconcile(request), request
+    assert any(matcher.reconcile(r)[0].match for r in requests if matcher.reconcile(r))
+    index.close()
+
+
+def test_the_first_query_reads_the_index_not_the_projection(client, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the reconciliation service loaded the whole projection")
+
+    monkeypatch.setattr(Index, "projection", refuse)
+    monkeypatch.setattr(Index, "all_nodes", refuse)
+    client.app.state.site.prepared.pop("reconcile", None)
+    assert reconcile_batch(client, {"q0": {"query": "七星村"}})["q0"]["result"][0]["id"] == QIXING

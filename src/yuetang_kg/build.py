@@ -28,6 +28,7 @@ from .ontology import load_ontology, load_shapes, terms_of
 from .publication import Publication
 from .store import STORE_DIR, write_store
 from .validate import validate_graph
+from .web.charts import Comparison, load_comparisons
 from .web.indexing import write_explorer_index
 
 
@@ -92,22 +93,28 @@ def build(
     out: Path,
     progress: Callable[[str], None] = lambda message: None,
     base_url: str = DEFAULT_BASE_URL,
+    viz: Path | None = None,
 ) -> BuildResult:
     """Build the graph and write into ``out`` the published files (data and ontology in every format, the
     JSON-LD context, the VoID + DCAT description, the ontology's documentation) and the build report.
-    ``base_url`` is where the app will serve them, for the description's links."""
+    ``base_url`` is where the app will serve them, for the description's links; the comparisons that ``viz``'s
+    ``charts.yaml`` defines are charted into the explorer's index (none without ``viz``)."""
+    comparisons = [] if viz is None else load_comparisons(viz)
     progress(f"reading facts from {graph_data}")
     facts, graph, ontology = build_graph(graph_data, ontology_dir)
     progress(f"mapped and validated {len(graph)} triples")
-    result = write_build(out, graph, ontology, release_of(graph_data, ontology_dir, base_url), progress, facts.files)
+    result = write_build(out, graph, ontology, release_of(graph_data, ontology_dir, base_url), progress, facts.files,
+                         comparisons)
     result.facts = facts
     return result
 
 
 def write_build(out: Path, graph: Graph, ontology: Graph, release: Release,
-                progress: Callable[[str], None] = lambda message: None, facts_files: list[str] = ()) -> BuildResult:
-    """Write a build folder for ``graph``: the published files, the query store, the explorer's index and the
-    build report (what ``serve`` reads). ``build`` makes one from the facts; tests make one from any graph."""
+                progress: Callable[[str], None] = lambda message: None, facts_files: list[str] = (),
+                comparisons: list[Comparison] = ()) -> BuildResult:
+    """Write a build folder for ``graph``: the published files, the query store, the explorer's index (with the
+    ``comparisons`` charted) and the build report (what ``serve`` reads). ``build`` makes one from the facts;
+    tests make one from any graph."""
     out = Path(out)
     result = BuildResult(graph, ontology, None, out)
     result.outputs += Publication(graph, ontology, release).write(out, progress)
@@ -116,7 +123,7 @@ def write_build(out: Path, graph: Graph, ontology: Graph, release: Release,
     stored = write_store(out / STORE_DIR, graph, ontology)
     progress(f"loaded {stored} triples into the query store {out / STORE_DIR}")
     # What the explorer's pages read besides SPARQL answers, worked out once here rather than at every start.
-    index = write_explorer_index(out, graph, ontology)
+    index = write_explorer_index(out, graph, ontology, comparisons)
     progress(f"wrote the explorer's index {index}")
     result.report = {
         "triples": len(graph),

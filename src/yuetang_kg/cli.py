@@ -88,7 +88,8 @@ def queries_option(function):
 
 
 def viz_option(function):
-    return folder_option("--viz", "viz", "Folder holding views.yaml and charts.yaml.", "viz_dir")(function)
+    return folder_option("--viz", "viz", "Folder holding views.yaml (read by serve and viz) and charts.yaml (read "
+                         "by build, which draws the charts).", "viz_dir")(function)
 
 
 def paths_from(data: Path | None, ontology: Path | None, out: Path | None, queries: Path | None = None,
@@ -105,16 +106,18 @@ def main():
 @main.command("build")
 @click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True,
               help="Where the app serves the graph: the dataset description's links to /sparql and /downloads/.")
+@viz_option
 @path_options
-def build_command(base_url, data, ontology, out):
+def build_command(base_url, viz_dir, data, ontology, out):
     """Build the graph from the curated facts, validate it with SHACL and write it to --out (./dist wherever it
     runs): data and ontology in every RDF format, the JSON-LD context, the VoID + DCAT description (void.ttl) and
-    the ontology's HTML page."""
+    the ontology's HTML page; and what serve reads: the query store and the explorer's index (its charts drawn
+    from --viz's charts.yaml)."""
     from .build import build
 
-    paths = paths_from(data, ontology, out or Path("dist"))
+    paths = paths_from(data, ontology, out or Path("dist"), viz=viz_dir)
     out = paths.out
-    result = build(paths.data, paths.ontology, out, progress=progress, base_url=base_url)
+    result = build(paths.data, paths.ontology, out, progress=progress, base_url=base_url, viz=paths.viz)
     for cls, count in result.report["classes"].items():
         progress(f"  {cls:24} {count}")
     progress(f"built {result.report['triples']} triples into {out}")

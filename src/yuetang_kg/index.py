@@ -42,11 +42,19 @@ CREATE TABLE term (iri TEXT PRIMARY KEY, kind TEXT NOT NULL, data TEXT NOT NULL)
 CREATE TABLE spelling (key TEXT NOT NULL, alias INTEGER NOT NULL, kind TEXT NOT NULL, iri TEXT NOT NULL);
 CREATE INDEX spelling_key ON spelling (key);
 CREATE TABLE label (iri TEXT PRIMARY KEY, zh TEXT NOT NULL, en TEXT NOT NULL);
-CREATE TABLE document (iri TEXT PRIMARY KEY, slug TEXT NOT NULL, data TEXT NOT NULL, pinyin TEXT NOT NULL);
+CREATE TABLE document (iri TEXT PRIMARY KEY, slug TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX document_slug ON document (slug);
 CREATE TABLE span (iri TEXT PRIMARY KEY, document TEXT NOT NULL, begin INTEGER NOT NULL, "end" INTEGER NOT NULL,
                    data TEXT NOT NULL, targets TEXT NOT NULL);
 CREATE INDEX span_document ON span (document, begin);
 CREATE TABLE observation (iri TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE reading (iri TEXT PRIMARY KEY, key TEXT NOT NULL, syllables TEXT NOT NULL);
+CREATE TABLE chart (position INTEGER PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE chart_link (iri TEXT NOT NULL, role TEXT NOT NULL, position INTEGER NOT NULL,
+                         PRIMARY KEY (iri, role, position)) WITHOUT ROWID;
+CREATE TABLE reconcile_entity (iri TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE reconcile_code (code TEXT NOT NULL, iri TEXT NOT NULL, PRIMARY KEY (code, iri)) WITHOUT ROWID;
+CREATE TABLE reconcile_type (id TEXT PRIMARY KEY, name TEXT NOT NULL);
 """
 # A one-letter text is inside most keys: past this many candidate rows an infix search stops (exact and prefix
 # matches, which rank first, come from the key index and are always complete).
@@ -204,30 +212,34 @@ class Index:
 
     # Names
 
+    def spelled(self, text: str, kinds: tuple[str, ...], aliases: tuple[int, ...], enough: int | None = None
+                ) -> list[tuple[str, str, str, int]]:
+        """The spellings (iri, kind, key, alias) of ``kinds`` and ``aliases`` whose key begins with ``text``'s search
+        key (from the key index, always complete), then those holding it further in, by a walk bounded to
+        ``MAX_INFIX_ROWS`` rows: only while fewer than ``enough`` terms are found, when given."""
+        wanted = search_key(text)
+        if not wanted:
+            return []
+        kind_marks, alias_marks = ", ".join("?" * len(kinds)), ", ".join("?" * len(aliases))
+        filters = f"kind IN ({kind_marks}) AND alias IN ({alias_marks})"
+        rows = self._rows(f"SELECT iri, kind, key, alias FROM spelling WHERE key >= ? AND key < ? AND {filters}",
+                          wanted, wanted + "\U0010ffff", *kinds, *aliases)
+        if enough is None or len({(iri, kind) for iri, kind, _, _ in rows}) < enough:
+            rows += self._rows(f"SELECT iri, kind, key, alias FROM (SELECT * FROM spelling WHERE {filters} "
+                               f"AND instr(key, ?) > 1 LIMIT {MAX_INFIX_ROWS})", *kinds, *aliases, wanted)
+        return rows
+
     def find(self, text: str, kinds: tuple[str, ...] = ("entity",), limit: int = 10,
              aliases: tuple[int, ...] = (ALIAS_NAME, ALIAS_OTHER, ALIAS_ID)) -> list[tuple[str, tuple]]:
         """Terms spelled like ``text`` with their rank (exact/prefix/infix, alias, key length), best first, then
         by kind (``KIND_ORDER``) and IRI: exact and prefix matches from the key index, infix ones by a bounded walk when those are too
         few."""
         wanted = search_key(text)
-        if not wanted:
-            return []
-        kind_marks, alias_marks = ", ".join("?" * len(kinds)), ", ".join("?" * len(aliases))
-        filters = f"kind IN ({kind_marks}) AND alias IN ({alias_marks})"
         best: dict[tuple, tuple] = {}
-        rows = self._rows(f"SELECT iri, kind, key, alias FROM spelling WHERE key >= ? AND key < ? AND {filters}",
-                          wanted, wanted + "\U0010ffff", *kinds, *aliases)
-        for iri, kind, key, alias in rows:
-            rank = (0 if key == wanted else 1, min(alias, ALIAS_OTHER), len(key))
+        for iri, kind, key, alias in self.spelled(text, kinds, aliases, limit):
+            rank = (0 if key == wanted else 1 if key.startswith(wanted) else 2, min(alias, ALIAS_OTHER), len(key))
             if rank < best.get((iri, kind), (9,)):
                 best[iri, kind] = rank
-        if len(best) < limit:
-            rows = self._rows(f"SELECT iri, kind, key, alias FROM (SELECT * FROM spelling WHERE {filters} "
-                              f"AND instr(key, ?) > 1 LIMIT {MAX_INFIX_ROWS})", *kinds, *aliases, wanted)
-            for iri, kind, key, alias in rows:
-                rank = (2, min(alias, ALIAS_OTHER), len(key))
-                if rank < best.get((iri, kind), (9,)):
-                    best[iri, kind] = rank
         ranked = sorted(best.items(), key=lambda item: (item[1], KIND_ORDER.get(item[0][1], 9), item[0][0]))
         return [(iri, rank) for (iri, _), rank in ranked[:limit]]
 
@@ -243,11 +255,23 @@ class Index:
     # Documents, spans, observations
 
     def documents(self) -> list[dict]:
-        return [json.loads(d) for (d,) in self._rows("SELECT data FROM document ORDER BY iri")]
+        """The source documents without their text (iri, slug, titles), by IRI."""
+        rows = self._rows("SELECT json_remove(data, '$.text') FROM document ORDER BY iri")
+        return [json.loads(d) for (d,) in rows]
 
-    def pinyin(self, iri: str) -> dict:
-        row = self._rows("SELECT pinyin FROM document WHERE iri = ?", iri)
-        return json.loads(row[0][0]) if row else {}
+    def document(self, iri: str | None = None, slug: str | None = None) -> dict | None:
+        """The source document with that IRI or slug, text included."""
+        row = self._rows("SELECT data FROM document WHERE iri = ? OR slug = ? ORDER BY iri LIMIT 1", iri, slug)
+        return json.loads(row[0][0]) if row else None
+
+    def texts(self) -> Iterator[tuple[str, str, str]]:
+        """(iri, slug, text) of every source document, by IRI, read one at a time."""
+        yield from self.db.execute("SELECT iri, slug, json_extract(data, '$.text') FROM document ORDER BY iri")
+
+    def reading(self, iri: str, key: str) -> dict | None:
+        """A document's pinyin (``textsearch.Pinyin`` fields) when its syllables hold ``key``, else None."""
+        row = self._rows("SELECT key, syllables FROM reading WHERE iri = ? AND instr(key, ?) > 0", iri, key)
+        return {"key": row[0][0], **json.loads(row[0][1])} if row else None
 
     def spans_of(self, document: str) -> list[dict]:
         """The spans anchored in a document, in text order (longer first where they start together)."""
@@ -267,3 +291,35 @@ class Index:
 
     def observations(self) -> list[dict]:
         return [json.loads(d) for (d,) in self._rows("SELECT data FROM observation ORDER BY iri")]
+
+    # Charts (``web/charts.py``), drawn at build time
+
+    def charts(self, limit: int, document: str | None = None) -> tuple[list[dict], int]:
+        """The first ``limit`` charts (of those quoting ``document``, when given), in the build's order, and how
+        many there are."""
+        if document is None:
+            rows = self._rows("SELECT data FROM chart ORDER BY position LIMIT ?", limit)
+            total = self._rows("SELECT count(*) FROM chart")[0][0]
+        else:
+            rows = self._rows("SELECT data FROM chart_link JOIN chart USING (position) WHERE iri = ? AND "
+                              "role = 'document' ORDER BY position LIMIT ?", document, limit)
+            total = self._rows("SELECT count(*) FROM chart_link WHERE iri = ? AND role = 'document'", document)[0][0]
+        return [json.loads(d) for (d,) in rows], total
+
+    def charts_about(self, iri: str) -> list[dict]:
+        rows = self._rows("SELECT data FROM chart_link JOIN chart USING (position) WHERE iri = ? AND role = 'about' "
+                          "ORDER BY position", iri)
+        return [json.loads(d) for (d,) in rows]
+
+    # Reconciliation (``reconcile.py``)
+
+    def reconcile_entities(self, iris: Iterable[str]) -> dict[str, dict]:
+        rows = self._rows_for("SELECT iri, data FROM reconcile_entity WHERE iri IN ({keys})", iris)
+        return {iri: json.loads(data) for iri, data in rows}
+
+    def coded(self, code: str) -> list[str]:
+        """The entities with ``code`` as an official code."""
+        return [iri for (iri,) in self._rows("SELECT iri FROM reconcile_code WHERE code = ? ORDER BY iri", code)]
+
+    def reconcile_types(self) -> list[tuple[str, str]]:
+        return self._rows("SELECT id, name FROM reconcile_type ORDER BY id")

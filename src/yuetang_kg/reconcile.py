@@ -9,21 +9,21 @@ keeps only entities of that class (or a subclass). Properties adjust the score: 
 ``mcaDivisionCode``) that agrees adds 10, one that disagrees takes 30 away. ``match`` is set on the first
 candidate only when it is unambiguous: scored 95 or more, and 10 or more ahead of the next one.
 
->>> import networkx as nx
->>> g = nx.MultiDiGraph()
->>> g.add_node("v", iri="https://w3id.org/yuetang-kg/id/place/q", kind="place", slug="q", label_zh="七星村",
-...            label_en="Qixing Village", pinyin="Qīxīng Cūn", pinyin_plain="qixing cun", aka=[],
-...            classes=["Village", "Place"], type_zh="村", type_en="village", properties=[])
->>> [(c.id, c.score, c.match) for c in Reconciler(g).reconcile(Request("qixing cun"))]
-[('place/q', 100.0, True)]
+What matching needs is written into the explorer's index at build time (``entity_rows``): the names are the
+index's spellings (an entity's names are ``ALIAS_NAME``, its other spellings ``ALIAS_OTHER``), found by the same
+SQL as search and completion; each entity's card, classes, codes and the places it lies in are a row of its own.
+``Reconciler`` reads only the rows of the candidates a query spells, so the server neither loads the projection
+nor scans every entity.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import networkx as nx
 
-from .project import search_key
+from .index import ALIAS_NAME, ALIAS_OTHER, Index, dumps
+from .namespaces import ID
+from .project import kind_and_slug, search_key
 
 EXACT, ALIAS, CODE = 100.0, 95.0, 90.0
 MATCH_SCORE, MATCH_LEAD = 95.0, 10.0
@@ -55,18 +55,6 @@ class Candidate:
     match: bool = False
 
 
-@dataclass
-class _Entity:
-    id: str
-    name: str
-    description: str
-    names: list[tuple[str, float]]  # search keys, with the score an exact match earns
-    classes: list[str]
-    types: tuple[tuple[str, str], ...]
-    codes: dict[str, str]
-    within: set[str] = field(default_factory=set)  # search keys and ids of every place it lies in
-
-
 def type_name(name: str, node: dict | None = None) -> str:
     """A class as a reader wants it: ``Village (村)``, or the class's local name."""
     if node and node.get("type") == name and node.get("type_zh"):
@@ -92,63 +80,93 @@ def rank(text_key: str, name_key: str, exact: float) -> float | None:
     return None
 
 
-class Reconciler:
-    """The entities of the projection (``project.to_networkx``), indexed for matching."""
+def entity_id(iri: str) -> str:
+    """``kind/slug``, the id an entity has in the protocol.
 
-    def __init__(self, projection: nx.MultiDiGraph):
-        self.entities: dict[str, _Entity] = {}
-        by_node = {}
-        for node, a in projection.nodes(data=True):
-            names = [(search_key(a[k]), EXACT) for k in ("label_zh", "label_en", "pinyin", "pinyin_plain") if a.get(k)]
-            names += [(search_key(alias), ALIAS) for alias in a.get("aka", [])]
-            codes = {p["name"]: str(p["value"]) for p in a.get("properties", []) if p["name"] in CODES}
-            entity = _Entity(
-                id=f"{a['kind']}/{a['slug']}",
-                name=a["label_zh"] or a["label_en"],
-                description=f"{a.get('type_zh', '')} {a.get('type_en', '')}".strip() + (
-                    f" · {a['label_en']}" if a.get("label_en") else ""),
-                names=[(key, score) for key, score in names if key],
-                classes=list(a.get("classes", [])),
-                types=tuple((c, type_name(c, a)) for c in a.get("classes", [])[:1]),
-                codes=codes,
-            )
-            self.entities[entity.id] = entity
-            by_node[node] = entity
-        containers = nx.DiGraph(
-            (u, v) for u, v, d in projection.edges(data=True) if d.get("name") in CONTAINMENT and u != v
-        )
-        for node, entity in by_node.items():
-            above = nx.descendants(containers, node) if node in containers else set()
-            entity.within = {key for up in above for key, _ in by_node[up].names} | {by_node[up].id for up in above}
-            lies_in = sorted((by_node[up] for up in containers.successors(node)) if node in containers else [],
-                             key=lambda e: e.id)
-            if lies_in:
-                entity.description += " · " + "、".join(e.name for e in lies_in)
-        # Every class an entity has, named from an entity whose own type it is where there is one.
-        type_names: dict[str, str] = {}
-        for _, a in projection.nodes(data=True):
-            for cls in a.get("classes", []):
-                if type_names.get(cls, cls) == cls:
-                    type_names[cls] = type_name(cls, a)
-        self.types = sorted(type_names.items())
+    >>> entity_id("https://w3id.org/yuetang-kg/id/place/zhaoshan-qixing-cun")
+    'place/zhaoshan-qixing-cun'
+    """
+    return "/".join(kind_and_slug(iri))
+
+
+def _names(a: dict) -> list[str]:
+    """The search keys of every spelling of a node (what the index's ``spelling`` rows of it hold)."""
+    spelled = [a[k] for k in ("label_zh", "label_en", "pinyin", "pinyin_plain") if a.get(k)] + list(a.get("aka", []))
+    return [key for key in map(search_key, spelled) if key]
+
+
+def entity_rows(projection: nx.MultiDiGraph) -> dict[str, list[tuple]]:
+    """The index's rows for reconciliation, written at build time: per entity (``reconcile_entity``) its card,
+    classes, codes and every place it lies in (their IRIs and the search keys of their names), transitively; the
+    official codes (``reconcile_code``); every class an entity has, named from an entity whose own type it is
+    where there is one (``reconcile_type``).
+
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_node("v", label_zh="七星村", label_en="Qixing Village", classes=["Village", "Place"], type="Village",
+    ...            type_zh="村", type_en="village", properties=[{"name": "nbsStatCode", "value": "4303"}])
+    >>> entity_rows(g)["reconcile_code"], entity_rows(g)["reconcile_type"]
+    ([('4303', 'v')], [('Place', 'Place'), ('Village', 'Village (村)')])
+    """
+    containers = nx.DiGraph(
+        (u, v) for u, v, d in projection.edges(data=True) if d.get("name") in CONTAINMENT and u != v
+    )
+    nodes, codes, type_names = [], [], {}
+    for node, a in projection.nodes(data=True):
+        above = sorted(nx.descendants(containers, node)) if node in containers else []
+        lies_in = sorted(containers.successors(node), key=entity_id) if node in containers else []
+        description = f"{a.get('type_zh', '')} {a.get('type_en', '')}".strip() + (
+            f" · {a['label_en']}" if a.get("label_en") else "")
+        if lies_in:
+            names = (projection.nodes[up] for up in lies_in)
+            description += " · " + "、".join(up["label_zh"] or up["label_en"] for up in names)
+        entity_codes = {p["name"]: str(p["value"]) for p in a.get("properties", []) if p["name"] in CODES}
+        codes += [(code, node) for code in entity_codes.values()]
+        nodes.append((node, dumps({
+            "name": a["label_zh"] or a["label_en"],
+            "description": description,
+            "classes": list(a.get("classes", [])),
+            "types": [(c, type_name(c, a)) for c in a.get("classes", [])[:1]],
+            "codes": entity_codes,
+            "within": above,
+            "within_names": sorted({key for up in above for key in _names(projection.nodes[up])}),
+        })))
+        for cls in a.get("classes", []):
+            if type_names.get(cls, cls) == cls:
+                type_names[cls] = type_name(cls, a)
+    return {"reconcile_entity": sorted(nodes), "reconcile_code": sorted(set(codes)),
+            "reconcile_type": sorted(type_names.items())}
+
+
+class Reconciler:
+    """Matching over the explorer's index (``index.Index``)."""
+
+    def __init__(self, index: Index):
+        self.index = index
+        self.types = index.reconcile_types()
+
+    def entity(self, identifier: str) -> dict | None:
+        """The card of the entity with the id ``kind/slug`` (its name and description), or None."""
+        return self.index.reconcile_entities([f"{ID}{identifier}"]).get(f"{ID}{identifier}")
 
     def reconcile(self, request: Request) -> list[Candidate]:
         """The best candidates for one query, best first (ties by id, so answers are stable)."""
         key = search_key(request.text)
+        best: dict[str, float] = {}
+        for iri, _, name, alias in self.index.spelled(request.text, ("entity",), (ALIAS_NAME, ALIAS_OTHER)):
+            score = rank(key, name, EXACT if alias == ALIAS_NAME else ALIAS)
+            if score is not None and score > best.get(iri, -1.0):
+                best[iri] = score
+        for iri in self.index.coded(request.text.strip()):
+            best[iri] = max(best.get(iri, 0.0), CODE)
         scored = []
-        for entity in self.entities.values():
-            if request.types and not set(request.types) & set(entity.classes):
+        for iri, entity in self.index.reconcile_entities(best).items():
+            if request.types and not set(request.types) & set(entity["classes"]):
                 continue
-            best = max((s for name, exact in entity.names if (s := rank(key, name, exact)) is not None),
-                       default=None)
-            if request.text.strip() in entity.codes.values():
-                best = max(best or 0.0, CODE)
-            if best is None:
-                continue
-            scored.append((max(0.0, min(100.0, best + self._adjustment(entity, request.properties))), entity))
-        scored.sort(key=lambda item: (-item[0], item[1].id))
-        top = scored[: request.limit]
-        candidates = [Candidate(e.id, e.name, e.description, e.types, round(s, 1)) for s, e in top]
+            adjusted = best[iri] + self._adjustment(entity, request.properties)
+            scored.append((max(0.0, min(100.0, adjusted)), entity_id(iri), entity))
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        candidates = [Candidate(i, e["name"], e["description"], tuple(map(tuple, e["types"])), round(s, 1))
+                      for s, i, e in scored[: request.limit]]
         if candidates and candidates[0].score >= MATCH_SCORE and (
             len(scored) == 1 or scored[0][0] - scored[1][0] >= MATCH_LEAD
         ):
@@ -156,14 +174,16 @@ class Reconciler:
             candidates[0] = Candidate(first.id, first.name, first.description, first.types, first.score, True)
         return candidates
 
-    def _adjustment(self, entity: _Entity, properties: Iterable[tuple[str, tuple[str, ...]]]) -> float:
+    def _adjustment(self, entity: dict, properties: Iterable[tuple[str, tuple[str, ...]]]) -> float:
         total = 0.0
+        codes = entity["codes"]
         for pid, values in properties:
             if pid == "locatedIn":
+                within = set(entity["within_names"]) | {entity_id(iri) for iri in entity["within"]}
                 wanted = {search_key(v) for v in values} | set(values)
-                total += AGREES if wanted & entity.within else DISAGREES
-            elif pid in CODES and pid in entity.codes:
-                total += AGREES if entity.codes[pid] in {v.strip() for v in values} else DISAGREES
+                total += AGREES if wanted & within else DISAGREES
+            elif pid in CODES and pid in codes:
+                total += AGREES if codes[pid] in {v.strip() for v in values} else DISAGREES
             elif pid in CODES:
                 total += DISAGREES
         return total

@@ -11,8 +11,9 @@ completion index (``complete``), the term lookup of the result views (``terms``)
 Content negotiation answers directly (200 with ``Vary: Accept`` and ``Content-Location`` naming the twin),
 not with a 303: the IRI names a thing described by one document in several formats, and one round trip is
 simpler for every client. Everything but descriptions is read from the build's index (``index.Index``:
-projection, names, documents, spans); a resource's description is one CONSTRUCT on the store (or endpoint), so
-the server process never holds the graph, and what it keeps in memory does not grow with it.
+projection, names, documents and their pinyin, spans, charts), a request's rows at a time; a resource's
+description is one CONSTRUCT on the store (or endpoint), so the server process never holds the graph, computes
+nothing from all of it when it starts, and what it keeps in memory does not grow with it.
 """
 
 import threading
@@ -93,32 +94,50 @@ RESOLVE_CANDIDATES = 1000
 
 @dataclass
 class Explorer:
-    """What the explorer pages read: the build's index (projection, names, documents, spans), the store or
-    endpoint for descriptions, the view styles, the charts and the JSON-LD context."""
+    """What the explorer pages read: the build's index (projection, names, documents, spans, charts), the store or
+    endpoint for descriptions, the view styles and the JSON-LD context."""
 
     index: Index
     source: object  # store.OxigraphStore (read-only) or remote.RemoteStore: ``query(sparql, bindings)``
     views: views.ViewSet
     names: pages.Labels
-    documents: dict[str, article.Document]
-    charts: list[charts.Chart]
     context: dict  # the published JSON-LD context, for the JSON-LD twins
-    texts: textsearch.TextIndex
 
     @classmethod
     def build(cls, site: Site) -> "Explorer":
         index = site.index()
-        names = pages.Labels(index.label)
-        documents = {d["iri"]: article.Document(**d) for d in index.documents()}
-        sources = [textsearch.Source(d.iri, d.slug, d.text, textsearch.Pinyin(**index.pinyin(d.iri)))
-                   for d in documents.values()]
-        drawn = charts.charts(index.observations(), charts.load_comparisons(site.viz),
-                              lambda iri: names.of(URIRef(iri)))
-        return cls(index, site.source(), views.load_views(site.viz), names, documents, drawn, site.context(),
-                   textsearch.TextIndex(sources, index.spans_over))
+        return cls(index, site.source(), views.load_views(site.viz), pages.Labels(index.label), site.context())
+
+    @property
+    def texts(self) -> textsearch.TextIndex:
+        index = self.index
+
+        def sources():
+            return (textsearch.Source(*row) for row in index.texts())
+
+        def reading(iri: str, key: str) -> textsearch.Pinyin | None:
+            found = index.reading(iri, key)
+            return None if found is None else textsearch.Pinyin(**found)
+
+        return textsearch.TextIndex(sources, reading, index.spans_over)
+
+    def documents(self, iris) -> dict[str, article.Document]:
+        """The source documents named, text included, by IRI."""
+        found = (self.index.document(iri) for iri in sorted(set(iris)))
+        return {d["iri"]: article.Document(**d) for d in found if d is not None}
+
+    def document(self, slug: str) -> article.Document | None:
+        found = self.index.document(slug=slug)
+        return None if found is None else article.Document(**found)
+
+    def chart_page(self, limit: int, document: str | None = None) -> tuple[list[charts.Chart], int]:
+        """The first ``limit`` charts (of one document's, when given) and how many there are."""
+        drawn, total = self.index.charts(limit, document)
+        return [charts.Chart(**c) for c in drawn], total
 
     def evidence(self, spans: list[dict]) -> list[dict]:
-        return [article.quote_in_context(self.documents, span) for span in spans]
+        documents = self.documents(span["document"] for span in spans)
+        return [article.quote_in_context(documents, span) for span in spans]
 
     def node(self, iri: str) -> dict:
         """The projection's attributes of an entity; DataError when the graph has no such entity."""
@@ -200,7 +219,7 @@ class Explorer:
                 "reached": reached}
 
     def charts_about(self, iri: str) -> list[charts.Chart]:
-        return [c for c in self.charts if iri in c.about]
+        return [charts.Chart(**c) for c in self.index.charts_about(iri)]
 
     def description(self, node: URIRef) -> Graph:
         """What the graph says about ``node`` and the facts about it, read from the store or endpoint. The IRI
@@ -313,7 +332,8 @@ def routes(site: Site):
         except DataError as error:
             return error_page(error)
         meta = ex.index.meta
-        return page("home.html", documents=list(ex.documents.values()), entities=meta["entities"],
+        documents = await run_in_threadpool(ex.index.documents)
+        return page("home.html", documents=documents, entities=meta["entities"],
                     relations=meta["relations"], spans=meta["spans"])
 
     async def search(request: Request) -> Response:
@@ -382,12 +402,14 @@ def routes(site: Site):
         except DataError as error:
             return error_page(error)
         slug = request.path_params.get("slug")
-        chosen = [d for d in ex.documents.values() if slug is None or d.slug == slug]
-        if slug is None and len(chosen) != 1:
-            return page("article_index.html", documents=chosen)
-        if not chosen:
+        if slug is None:
+            listed = await run_in_threadpool(ex.index.documents)
+            if len(listed) != 1:
+                return page("article_index.html", documents=listed)
+            slug = listed[0]["slug"]
+        document = await run_in_threadpool(ex.document, slug)
+        if document is None:
             return page("explorer_error.html", 404, message=f"no source document {slug!r}")
-        document = chosen[0]
         spans = await run_in_threadpool(ex.index.spans_of, document.iri)
         targets = await run_in_threadpool(ex.index.targets, [span["span"] for span in spans])
         mark = article.parse_mark(request.query_params.get("mark"), len(document.text))
@@ -406,12 +428,14 @@ def routes(site: Site):
         except DataError as error:
             return error_page(error)
         slug = request.query_params.get("document")
-        chosen = ex.charts
+        iri = None
         if slug is not None:
-            document = next((d for d in ex.documents.values() if d.slug == slug), None)
+            document = await run_in_threadpool(ex.index.document, None, slug)
             if document is None:
                 return page("explorer_error.html", 404, message=f"no source document {slug!r}")
-            chosen = [c for c in chosen if document.iri in c.documents]
+            iri = document["iri"]
+        # A corpus has charts by the thousand: a page draws the first MAX_CHARTS, and links each document's own.
+        chosen, total = await run_in_threadpool(ex.chart_page, MAX_CHARTS, iri)
         if request.url.path.endswith(".json"):
             return JSONResponse(
                 [
@@ -426,9 +450,9 @@ def routes(site: Site):
                     for c in chosen
                 ]
             )
-        # A corpus has charts by the thousand: a page draws the first MAX_CHARTS, and links each document's own.
-        return page("charts.html", charts=chosen[:MAX_CHARTS], total=len(chosen), evidence=ex.evidence,
-                    documents=list(ex.documents.values()) if len(ex.documents) > 1 else [], document=slug)
+        documents = await run_in_threadpool(ex.index.documents)
+        return page("charts.html", charts=chosen, total=total, evidence=ex.evidence,
+                    documents=documents if len(documents) > 1 else [], document=slug)
 
     async def views_index(request: Request) -> Response:
         try:

@@ -1,7 +1,8 @@
 """What the explorer's index holds, computed from the graph as built (``build`` calls ``write_explorer_index``):
 the rows of each table of ``index.Index``, made by the same functions that drew the pages from the whole graph
-before (the projection, labels, span targets, completion terms, the pinyin of each document), so that a page
-read from the index shows what it showed then.
+before (the projection, labels, span targets, completion terms, the pinyin of each document, the charts, the
+reconciliation cards), so that a page read from the index shows what it showed then, and the server computes
+nothing that grows with the graph when it starts.
 """
 
 from dataclasses import asdict
@@ -11,7 +12,8 @@ from rdflib import Graph, URIRef
 
 from ..index import INDEX_NAME, dumps, spellings, summary, write_index
 from ..project import kind_and_slug, observations, to_networkx
-from . import article, complete, textsearch
+from ..reconcile import entity_rows
+from . import article, charts, complete, textsearch
 from .resources import Labels
 
 
@@ -19,8 +21,19 @@ def _iris(*graphs: Graph) -> set[str]:
     return {str(t) for g in graphs for triple in g for t in triple if isinstance(t, URIRef)}
 
 
-def tables(graph: Graph, ontology: Graph) -> tuple[dict[str, list[tuple]], dict]:
-    """The rows of every table, sorted, and the index's ``meta`` (its counts)."""
+def chart_rows(drawn: list[charts.Chart]) -> dict[str, list[tuple]]:
+    """The charts in the order the page draws them, and for each document and entity the charts quoting it or
+    about it."""
+    links = {(iri, role, position) for position, chart in enumerate(drawn)
+             for role, iris in (("about", chart.about), ("document", chart.documents)) for iri in iris}
+    return {"chart": [(position, dumps(asdict(chart))) for position, chart in enumerate(drawn)],
+            "chart_link": sorted(links)}
+
+
+def tables(graph: Graph, ontology: Graph, comparisons: list[charts.Comparison] = ()
+           ) -> tuple[dict[str, list[tuple]], dict]:
+    """The rows of every table, sorted, and the index's ``meta`` (its counts); ``comparisons`` are the charts
+    ``charts.yaml`` defines."""
     projection = to_networkx(graph, ontology)
     names = Labels.of_graphs(graph, ontology)
     nodes, terms, spelled = [], [], set()
@@ -34,14 +47,16 @@ def tables(graph: Graph, ontology: Graph) -> tuple[dict[str, list[tuple]], dict]
     labels = [(iri, *names.of(URIRef(iri))) for iri in sorted(_iris(graph, ontology))]
     documents = article.documents(graph)
     targets = article.span_targets(graph, names)
-    docs, spans = [], []
+    docs, readings, spans = [], [], []
     for document in documents.values():
         reading = textsearch.Pinyin(document.text)
-        docs.append((document.iri, document.slug, dumps(asdict(document)), dumps(reading.as_json())))
+        docs.append((document.iri, document.slug, dumps(asdict(document))))
+        readings.append((document.iri, reading.key, dumps({"starts": reading.starts, "chars": reading.chars})))
         for span in article.spans_of(graph, document):
             spans.append((span["span"], document.iri, span["begin"], span["end"], dumps(span),
                           dumps(targets.get(span["span"], []))))
-    observed = [(o["iri"], dumps(o)) for o in observations(graph, ontology)]
+    observed = observations(graph, ontology)
+    drawn = charts.charts(observed, list(comparisons), lambda iri: names.of(URIRef(iri)))
     meta = {"entities": projection.number_of_nodes(), "relations": projection.number_of_edges(), "spans": len(spans)}
     found = {
         "node": sorted(nodes),
@@ -51,14 +66,19 @@ def tables(graph: Graph, ontology: Graph) -> tuple[dict[str, list[tuple]], dict]
         "label": labels,
         "document": sorted(docs),
         "span": sorted(spans),
-        "observation": sorted(observed),
+        "observation": sorted((o["iri"], dumps(o)) for o in observed),
+        "reading": sorted(readings),
+        **chart_rows(drawn),
+        **entity_rows(projection),
     }
     return found, meta
 
 
-def write_explorer_index(out: Path, graph: Graph, ontology: Graph) -> Path:
-    """Write the explorer's index of ``graph`` into the build folder ``out``; its path."""
+def write_explorer_index(out: Path, graph: Graph, ontology: Graph, comparisons: list[charts.Comparison] = ()
+                         ) -> Path:
+    """Write the explorer's index of ``graph`` (with the ``comparisons`` charted) into the build folder ``out``;
+    its path."""
     path = Path(out) / INDEX_NAME
-    rows, meta = tables(graph, ontology)
+    rows, meta = tables(graph, ontology, comparisons)
     write_index(path, rows, meta)
     return path

@@ -1,5 +1,5 @@
 """The reconciliation service: the W3C Reconciliation Service API 0.2 (as OpenRefine 3.x speaks it) over the
-graph's entities, matched by ``reconcile.Reconciler``.
+graph's entities, matched by ``reconcile.Reconciler`` over the explorer's index (nothing is loaded or scanned for it).
 
 Routes: ``/reconcile`` (the manifest; with ``queries=`` by GET or a POSTed form, a batch of queries),
 ``/reconcile/preview?id=…`` (a small HTML card that OpenRefine shows in a frame, so it alone may be framed; it
@@ -24,7 +24,6 @@ from .. import __version__
 from ..namespaces import BASE, YKG
 from ..reconcile import PROPERTIES, Candidate, Reconciler
 from ..reconcile import Request as Query
-from . import explorer
 from .site import Site
 from .sparql import BadRequest, read_body
 
@@ -47,10 +46,10 @@ _PREPARING = threading.Lock()
 
 
 def prepare(site: Site) -> Reconciler:
-    """The matcher over the explorer's projection, built once."""
+    """The matcher over the explorer's index, opened once."""
     with _PREPARING:
         if "reconcile" not in site.prepared:
-            site.prepared["reconcile"] = Reconciler(explorer.prepare(site).index.projection())
+            site.prepared["reconcile"] = Reconciler(site.index())
         return site.prepared["reconcile"]
 
 
@@ -211,17 +210,17 @@ def routes(site: Site) -> list[Route]:
     async def preview(request: Request) -> Response:
         identifier = request.query_params.get("id", "")
         reconciler = await ready()
-        entity = reconciler.entities.get(identifier)
+        entity = await run_in_threadpool(reconciler.entity, identifier)
         if entity is None:
             return PlainTextResponse(f"parameter id: no entity {identifier[:MAX_TEXT]!r}; ids read kind/slug\n",
                                      404 if identifier else 400, headers=CORS)
-        link = f"{site.release.base_url}id/{entity.id}"
+        link = f"{site.release.base_url}id/{identifier}"
         body = (
             '<!DOCTYPE html>\n<html lang="zh"><head><meta charset="utf-8"><title>'
-            f"{escape(entity.name)}</title><style>body{{font:14px sans-serif;margin:8px}}h1{{font-size:18px;"
-            f"margin:0 0 4px}}p{{margin:2px 0;color:#444}}</style></head><body><h1>{escape(entity.name)}</h1>"
-            f"<p>{escape(entity.description)}</p>"
-            f"<p><a href=\"{escape(link)}\" target=\"_blank\" rel=\"noopener\">{escape(entity.id)}</a></p>"
+            f"{escape(entity['name'])}</title><style>body{{font:14px sans-serif;margin:8px}}h1{{font-size:18px;"
+            f"margin:0 0 4px}}p{{margin:2px 0;color:#444}}</style></head><body><h1>{escape(entity['name'])}</h1>"
+            f"<p>{escape(entity['description'])}</p>"
+            f"<p><a href=\"{escape(link)}\" target=\"_blank\" rel=\"noopener\">{escape(identifier)}</a></p>"
             "</body></html>\n"
         )
         return HTMLResponse(body, headers=CORS | {"Content-Security-Policy": PREVIEW_CSP})

@@ -5,9 +5,11 @@ range highlighted in ``/article`` and to the facts whose evidence spans overlap 
 
 The pinyin of every character is computed once (pypinyin), when the explorer's index is built: per document,
 the toneless syllables run together into one key string, with the syllable each letter belongs to, so that a
-pinyin query is a substring search that must start on a syllable.
+pinyin query is a substring search that must start on a syllable. The server holds neither the texts nor their
+pinyin: a search reads the documents from the index one at a time, and the syllables only of those whose key
+holds the query.
 
->>> index = TextIndex([Source("d", "doc", "湘潭市岳塘区，七星村。")])
+>>> index = TextIndex.of([Source("d", "doc", "湘潭市岳塘区，七星村。")])
 >>> [(h["begin"], h["end"], h["quote"]) for h in index.find("qixing")]
 [(7, 9, '七星')]
 >>> [(h["begin"], h["end"]) for h in index.find("岳塘")]
@@ -16,8 +18,8 @@ pinyin query is a substring search that must start on a syllable.
 
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from pypinyin import lazy_pinyin
 
@@ -46,9 +48,6 @@ class Pinyin:
                 self.chars.append(position)
                 self.key += syllable
 
-    def as_json(self) -> dict:
-        return {"key": self.key, "starts": self.starts, "chars": self.chars}
-
     def find(self, wanted: str) -> list[tuple[int, int]]:
         """Character ranges whose pinyin starts on a syllable with ``wanted`` (the last syllable may be cut)."""
         found, at = [], self.key.find(wanted)
@@ -66,7 +65,6 @@ class Source:
     iri: str
     slug: str
     text: str
-    reading: Pinyin | None = field(default=None, compare=False)  # computed when not given
 
 
 def _no_spans(document: str, begin: int, end: int) -> list[dict]:
@@ -74,22 +72,28 @@ def _no_spans(document: str, begin: int, end: int) -> list[dict]:
 
 
 class TextIndex:
-    """The documents' texts and readings; ``spans_over(document, begin, end)`` gives the spans over a hit."""
+    """Search over ``sources()`` (the documents, in order); ``reading(iri, key)`` gives a document's pinyin when
+    its key holds ``key`` (else None), and ``spans_over(document, begin, end)`` the spans over a hit."""
 
-    def __init__(self, sources: list[Source], spans_over: Callable[[str, int, int], list[dict]] = _no_spans):
-        self.sources = sources
-        self.pinyin = {s.iri: s.reading or Pinyin(s.text) for s in sources}
-        self.spans_over = spans_over
+    def __init__(self, sources: Callable[[], Iterable[Source]], reading: Callable[[str, str], Pinyin | None],
+                 spans_over: Callable[[str, int, int], list[dict]] = _no_spans):
+        self.sources, self.reading, self.spans_over = sources, reading, spans_over
+
+    @classmethod
+    def of(cls, sources: list[Source]) -> "TextIndex":
+        """Over documents held in memory, their pinyin computed now."""
+        readings = {s.iri: Pinyin(s.text) for s in sources}
+        return cls(lambda: sources, lambda iri, key: readings[iri] if key in readings[iri].key else None)
 
     def find(self, text: str, limit: int = MAX_HITS) -> list[dict]:
         """Hits in text order per document: the words as written, else (for Latin letters) as pinyin."""
         wanted = text.strip()
-        hits = []
-        for source in self.sources:
+        hits, key = [], pinyin_key(wanted)
+        for source in self.sources():
             ranges = _occurrences(source.text, wanted)
-            key = pinyin_key(wanted)
-            if not ranges and key.isascii() and key.isalpha():
-                ranges = self.pinyin[source.iri].find(key)
+            reading = self.reading(source.iri, key) if not ranges and key.isascii() and key.isalpha() else None
+            if reading is not None:
+                ranges = reading.find(key)
             for begin, end in ranges[: limit - len(hits)]:
                 before, quote, after = context(source.text, begin, end)
                 hits.append({"document": source.iri, "slug": source.slug, "begin": begin, "end": end,
