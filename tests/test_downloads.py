@@ -2,6 +2,7 @@
 as the build, the ontology by content negotiation, the VoID description at /.well-known/void; and, through a
 real server, the description's links naming where it is served."""
 
+import json
 import subprocess
 import sys
 import time
@@ -105,6 +106,17 @@ def test_etag_and_head(client):
     assert again.status_code == 304 and again.content == b""
     head = client.head("/downloads/ontology.nt")
     assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == first.headers["etag"]
+
+
+def test_a_dump_is_streamed_from_the_build_with_its_recorded_hash_as_etag(client, built, files):
+    """A dump grows with the corpus: it is read from disk as it is sent (so a range of it can be asked for), never
+    held or hashed by the server."""
+    recorded = json.loads((built.out / "build-report.json").read_text(encoding="utf-8"))["outputs"]["yuetang.nt"]
+    whole = client.get("/downloads/yuetang.nt")
+    assert whole.headers["etag"] == f'"{recorded[:32]}"' and whole.headers["accept-ranges"] == "bytes"
+    assert int(whole.headers["content-length"]) == len(files["yuetang.nt"])
+    part = client.get("/downloads/yuetang.nt", headers={"Range": "bytes=10-19"})
+    assert part.status_code == 206 and part.content == files["yuetang.nt"][10:20]
 
 
 def test_the_documentation_page_forbids_scripts(client):

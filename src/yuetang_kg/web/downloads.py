@@ -4,9 +4,11 @@ negotiation, and the dataset description at its well-known address.
 Routes: ``/downloads/`` (the list), ``/downloads/<file>`` (``yuetang.ttl``, ``ontology.jsonld``,
 ``yuetang-all.trig``, ``context.jsonld``, ``void.ttl``, ``ontology.html`` …, see ``publication``),
 ``/ontology`` (the HTML documentation, or the ontology in any RDF format by ``Accept`` or ``?format=``), and
-``/.well-known/void`` (VoID §7.2). The files are the build's own (those its report lists), read on first
-request and kept: the same bytes, except that the description's links use the site's base URL (its IRIs under
-the build's base are moved under the site's) and the ontology's HTML links to ``/downloads/``.
+``/.well-known/void`` (VoID §7.2). The files are the build's own (those its report lists), streamed from the
+build folder with the hash the report records as their ETag: a dump is as large as the corpus, and the server
+neither holds nor hashes it. Two are made on first request and kept (they are small, whatever the graph's size):
+the description, whose links use the site's base URL (its IRIs under the build's base are moved under the
+site's), and the ontology's HTML, which links to ``/downloads/``.
 """
 
 import hashlib
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..bundle import REPORT_NAME
@@ -76,30 +78,39 @@ class BuildFiles:
     def media_type(self, name: str) -> str:
         return media_type_of(name)
 
-    def get(self, name: str) -> bytes:
+    def path(self, name: str) -> Path:
+        return Path(self.site.build) / name
+
+    def etag(self, name: str) -> str:
+        """A file's ETag as served as built: the start of the hash the build recorded (``check_build`` compared
+        the file with it when the server started)."""
+        return '"' + self.site.report()["outputs"][name][:32] + '"'
+
+    def made(self, name: str) -> bytes | None:
+        """The file as the site publishes it, when that is not the build's bytes (else None: served from disk)."""
+        old, new = self.site.report().get("base_url", DEFAULT_BASE_URL), self.site.release.base_url
+        if name != ONTOLOGY_DOCS_FILE and not (name == DESCRIPTION_FILE and old != new):
+            return None
         with self._lock:
             if name not in self._made:
-                self._made[name] = self._make(name)
+                self._made[name] = self._make(name, old, new)
             return self._made[name]
 
-    def _make(self, name: str) -> bytes:
-        built = (Path(self.site.build) / name).read_bytes()
+    def _make(self, name: str, old: str, new: str) -> bytes:
         if name == ONTOLOGY_DOCS_FILE:
-            ontology = Graph().parse(data=(Path(self.site.build) / "ontology.nt").read_bytes(), format="nt")
+            ontology = Graph().parse(data=self.path("ontology.nt").read_bytes(), format="nt")
             return ontology_html(ontology, "/" + DOWNLOADS).encode("utf-8")
-        old, new = self.site.report().get("base_url", DEFAULT_BASE_URL), self.site.release.base_url
-        if name == DESCRIPTION_FILE and old != new:
-            return render(moved(Graph().parse(data=built, format="turtle"), old, new), FORMATS["ttl"], {})
-        return built
+        return render(moved(Graph().parse(data=self.path(name).read_bytes(), format="turtle"), old, new),
+                      FORMATS["ttl"], {})
 
 
 def routes(site: Site) -> list[Route]:
     publication = BuildFiles(site)
 
     def file_response(request: Request, name: str, negotiated: bool = False) -> Response:
-        body = publication.get(name)
+        body = publication.made(name)
         media_type = publication.media_type(name)
-        headers = {"ETag": _etag(body)}
+        headers = {"ETag": publication.etag(name) if body is None else _etag(body)}
         if media_type == HTML:
             headers["Content-Security-Policy"] = CSP
         if negotiated:
@@ -107,6 +118,8 @@ def routes(site: Site) -> list[Route]:
             headers["Content-Location"] = f"/{DOWNLOADS}{name}"
         if request.headers.get("if-none-match") == headers["ETag"]:
             return Response(status_code=304, headers=headers)
+        if body is None:
+            return FileResponse(publication.path(name), media_type=media_type, headers=headers)
         return Response(body, media_type=media_type, headers=headers)
 
     def listing(request: Request) -> Response:
