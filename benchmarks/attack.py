@@ -57,10 +57,10 @@ def process_tree(pid: int) -> list[int]:
                                                   check=False).stdout.split()]
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, in MB."""
+def tree_rss_mb(pid: int, children: bool = True) -> float:
+    """Resident memory of a process and its children (or of the process alone), in MB."""
     total = 0
-    for p in process_tree(pid):
+    for p in process_tree(pid) if children else [pid]:
         try:
             for line in Path(f"/proc/{p}/status").read_text(encoding="ascii").splitlines():
                 if line.startswith("VmRSS:"):

@@ -9,8 +9,9 @@ for each N in ``--copies`` and records, as a Markdown table on stdout:
 - the corpus: triples, time and peak RSS to write it (bulk load included), store size on disk;
 - raw pyoxigraph on that store: open time, first and median latency of five catalogue queries;
 - ``yuetang-kg serve --out DIR``: seconds until it answers, RSS of the server and its workers, first and median
-  latency of the same five queries as ``/queries/<name>.json`` and of ``/search``, ``/id/…``, ``/path`` and
-  ``/complete.json``; the ratio to raw;
+  latency of the same five queries as ``/queries/<name>.json`` and of ``/search``, ``/id/…``, ``/path``,
+  ``/complete.json``, ``/charts`` and ``/reconcile``; the ratio to raw; the server process's own RSS at ready and
+  after those requests (what it computes on start or on a first request shows there);
 - as whole processes: ``yuetang-kg query village_industries``, ``stats --graph`` and ``export`` in every format.
 
 A size whose step runs past ``--limit`` seconds is cut there and reported so; the server is always stopped.
@@ -51,7 +52,8 @@ ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ("village_industries", "entity_card", "place_ancestors", "observations", "entity_search")
 PAGES = {"/search": "/search?q=%E4%B8%83%E6%98%9F", "/id/…": "/id/place/zhaoshan-qixing-cun",
          "/path": "/path.json?from=place/zhaoshan-qixing-cun&to=place/xiangtan-shi",
-         "/complete.json": "/complete.json?q=qix"}
+         "/complete.json": "/complete.json?q=qix", "/charts": "/charts",
+         "/reconcile": "/reconcile?queries=" + urllib.parse.quote('{"q0":{"query":"七星村"},"q1":{"query":"qixing"}}')}
 _IRI = re.compile(rb"(https://w3id\.org/yuetang-kg/id/[a-z-]+/)")
 _BNODE = re.compile(rb"_:([A-Za-z0-9]+)")
 _TEXT_IRI = re.compile(r"((?:https://w3id\.org/yuetang-kg|\B)/id/[a-z-]+/)")
@@ -210,8 +212,8 @@ def measure(copies: int, work: Path, limit: float, exports_up_to: int, reuse: bo
         else:
             return rows + [f"| {copies} | serve | not ready within {limit:g} s | | |"]
         ready = time.perf_counter() - started
-        rows.append(f"| {copies} | serve: ready; RSS of all processes | {ready:.1f} s; {tree_rss_mb(server.pid):.0f} MB"
-                    " | | |")
+        rows.append(f"| {copies} | serve: ready; RSS of all processes; of the server | {ready:.1f} s; "
+                    f"{tree_rss_mb(server.pid):.0f} MB; {tree_rss_mb(server.pid, children=False):.0f} MB | | |")
         for name in QUERIES:
             url = f"{base}/queries/{name}.json"
             started = time.perf_counter()
@@ -226,6 +228,7 @@ def measure(copies: int, work: Path, limit: float, exports_up_to: int, reuse: bo
         for label, path in PAGES.items():
             first, median = timed(lambda u=base + path: fetch(u))
             rows.append(f"| {copies} | `{label}` | {first:.1f} / {median:.1f} ms | | |")
+        rows.append(f"| {copies} | RSS of the server after these | {tree_rss_mb(server.pid, children=False):.0f} MB | | |")
     finally:
         server.terminate()
         server.wait(30)
