@@ -158,5 +158,7 @@ def test_a_benchmark_corpus_holds_every_table_once_per_copy_renamed(built, tmp_p
     assert total == source.charts(100, DOCUMENT)[1] and all(c["name"].startswith("c2-") for c in charts)
     assert "/id/place/c2-" in json.dumps(charts) and "/id/place/zhaoshan" not in json.dumps(charts)
     assert len(corpus.charts_about(copy)) == len(source.charts_about(QIXING)) > 0
-    assert corpus.reading(DOCUMENT.replace("/document/", "/document/c2-"), "qixing") is not None
+    copied = DOCUMENT.replace("/document/", "/document/c2-")
+    assert corpus.reading(copied) == source.reading(DOCUMENT) and "qixing" in corpus.reading(copied)["key"]
+    assert [spelled for iri, _, _, spelled in corpus.texts("qixing") if iri == copied] == [True]
     source.close(), corpus.close()

@@ -264,14 +264,16 @@ class Index:
         row = self._rows("SELECT data FROM document WHERE iri = ? OR slug = ? ORDER BY iri LIMIT 1", iri, slug)
         return json.loads(row[0][0]) if row else None
 
-    def texts(self) -> Iterator[tuple[str, str, str]]:
-        """(iri, slug, text) of every source document, by IRI, read one at a time."""
-        yield from self.db.execute("SELECT iri, slug, json_extract(data, '$.text') FROM document ORDER BY iri")
+    def texts(self, key: str) -> Iterator[tuple[str, str, str, bool]]:
+        """(iri, slug, text, whether its pinyin holds ``key``) of every source document, by IRI, read one at a
+        time."""
+        yield from self.db.execute("SELECT d.iri, d.slug, json_extract(d.data, '$.text'), coalesce(instr(r.key, ?), 0) "
+                                   "> 0 FROM document AS d LEFT JOIN reading AS r USING (iri) ORDER BY d.iri", (key,))
 
-    def reading(self, iri: str, key: str) -> dict | None:
-        """A document's pinyin (``textsearch.Pinyin`` fields) when its syllables hold ``key``, else None."""
-        row = self._rows("SELECT key, syllables FROM reading WHERE iri = ? AND instr(key, ?) > 0", iri, key)
-        return {"key": row[0][0], **json.loads(row[0][1])} if row else None
+    def reading(self, iri: str) -> dict:
+        """A document's pinyin (``textsearch.Pinyin`` fields)."""
+        row = self._rows("SELECT key, syllables FROM reading WHERE iri = ?", iri)
+        return {"key": row[0][0], **json.loads(row[0][1])} if row else {}
 
     def spans_of(self, document: str) -> list[dict]:
         """The spans anchored in a document, in text order (longer first where they start together)."""

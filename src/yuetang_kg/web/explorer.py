@@ -112,14 +112,10 @@ class Explorer:
     def texts(self) -> textsearch.TextIndex:
         index = self.index
 
-        def sources():
-            return (textsearch.Source(*row) for row in index.texts())
+        def sources(key: str):
+            return ((textsearch.Source(iri, slug, text), spelled) for iri, slug, text, spelled in index.texts(key))
 
-        def reading(iri: str, key: str) -> textsearch.Pinyin | None:
-            found = index.reading(iri, key)
-            return None if found is None else textsearch.Pinyin(**found)
-
-        return textsearch.TextIndex(sources, reading, index.spans_over)
+        return textsearch.TextIndex(sources, lambda iri: textsearch.Pinyin(**index.reading(iri)), index.spans_over)
 
     def documents(self, iris) -> dict[str, article.Document]:
         """The source documents named, text included, by IRI."""

@@ -72,10 +72,10 @@ def _no_spans(document: str, begin: int, end: int) -> list[dict]:
 
 
 class TextIndex:
-    """Search over ``sources()`` (the documents, in order); ``reading(iri, key)`` gives a document's pinyin when
-    its key holds ``key`` (else None), and ``spans_over(document, begin, end)`` the spans over a hit."""
+    """Search over ``sources(key)``: the documents in order, each with whether its pinyin holds ``key``;
+    ``reading(iri)`` gives a document's pinyin, and ``spans_over(document, begin, end)`` the spans over a hit."""
 
-    def __init__(self, sources: Callable[[], Iterable[Source]], reading: Callable[[str, str], Pinyin | None],
+    def __init__(self, sources: Callable[[str], Iterable[tuple[Source, bool]]], reading: Callable[[str], Pinyin],
                  spans_over: Callable[[str, int, int], list[dict]] = _no_spans):
         self.sources, self.reading, self.spans_over = sources, reading, spans_over
 
@@ -83,17 +83,16 @@ class TextIndex:
     def of(cls, sources: list[Source]) -> "TextIndex":
         """Over documents held in memory, their pinyin computed now."""
         readings = {s.iri: Pinyin(s.text) for s in sources}
-        return cls(lambda: sources, lambda iri, key: readings[iri] if key in readings[iri].key else None)
+        return cls(lambda key: [(s, key in readings[s.iri].key) for s in sources], readings.__getitem__)
 
     def find(self, text: str, limit: int = MAX_HITS) -> list[dict]:
         """Hits in text order per document: the words as written, else (for Latin letters) as pinyin."""
         wanted = text.strip()
         hits, key = [], pinyin_key(wanted)
-        for source in self.sources():
+        for source, spelled in self.sources(key):
             ranges = _occurrences(source.text, wanted)
-            reading = self.reading(source.iri, key) if not ranges and key.isascii() and key.isalpha() else None
-            if reading is not None:
-                ranges = reading.find(key)
+            if not ranges and spelled and key.isascii() and key.isalpha():
+                ranges = self.reading(source.iri).find(key)
             for begin, end in ranges[: limit - len(hits)]:
                 before, quote, after = context(source.text, begin, end)
                 hits.append({"document": source.iri, "slug": source.slug, "begin": begin, "end": end,
