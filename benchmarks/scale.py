@@ -134,7 +134,6 @@ def write_corpus_index(source: Path, copies: int, out: Path) -> None:
             db.execute(f"INSERT INTO reading SELECT {r('iri', c)}, key, syllables FROM src.reading")
             db.execute(f"INSERT INTO span SELECT {r('iri', c)}, {r('document', c)}, begin, \"end\", {r('data', c)}, "
                        f"{r('targets', c)} FROM src.span")
-            db.execute(f"INSERT INTO observation SELECT {r('iri', c)}, {r('data', c)} FROM src.observation")
             # each copy's charts after the previous copy's, their names (the pages' anchors) renamed too
             name = f"{prefix}json_extract(data, '$.name')"
             db.execute(f"INSERT INTO chart SELECT {c * charts} + position, json_set({r('data', c)}, '$.name', {name}) "

@@ -121,7 +121,7 @@ def test_the_site_serves_every_page_without_parsing_the_graph(built, catalogue, 
             assert client.get(path).status_code == 200, path
 
 
-PER_COPY = {"node", "edge", "document", "span", "observation", "reading", "chart", "chart_link", "reconcile_entity",
+PER_COPY = {"node", "edge", "document", "span", "reading", "chart", "chart_link", "reconcile_entity",
             "reconcile_code"}
 SHARED = {"meta", "reconcile_type"}  # the ontology's terms, labels and spellings and the prefixes: once
 QIXING = "https://w3id.org/yuetang-kg/id/place/zhaoshan-qixing-cun"

@@ -2,8 +2,9 @@
 
 ``write_index`` runs at build time, over the graph as built: the NetworkX projection's nodes and edges (with
 their attributes as JSON), every spelling of every entity, class, property and prefix as a search key, the zh/en
-label of every IRI of the data and the ontology, the source documents with the pinyin of their text, every
-evidence span with what cites it, and the observations. It writes one SQLite file beside the store, and
+label of every IRI of the data and the ontology, the source documents and the pinyin of their text, every
+evidence span with what cites it, the charts of the observations with what each quotes and is about, and each
+entity's reconciliation card (``reconcile.entity_rows``). It writes one SQLite file beside the store, and
 ``Index`` opens it read-only: ``serve`` starts without parsing the dump or rebuilding anything, and its memory
 does not grow with the corpus (SQLite reads the pages a request needs). Lookups are by key: a node, the edges
 at a node, the spans of a document; searches walk the keys in SQL and rank there, so that only the rows shown are
@@ -47,7 +48,6 @@ CREATE INDEX document_slug ON document (slug);
 CREATE TABLE span (iri TEXT PRIMARY KEY, document TEXT NOT NULL, begin INTEGER NOT NULL, "end" INTEGER NOT NULL,
                    data TEXT NOT NULL, targets TEXT NOT NULL);
 CREATE INDEX span_document ON span (document, begin);
-CREATE TABLE observation (iri TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE reading (iri TEXT PRIMARY KEY, key TEXT NOT NULL, syllables TEXT NOT NULL);
 CREATE TABLE chart (position INTEGER PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE chart_link (iri TEXT NOT NULL, role TEXT NOT NULL, position INTEGER NOT NULL,
@@ -252,7 +252,7 @@ class Index:
         row = self._rows("SELECT zh, en FROM label WHERE iri = ?", iri)
         return (row[0][0], row[0][1]) if row else None
 
-    # Documents, spans, observations
+    # Documents and spans
 
     def documents(self) -> list[dict]:
         """The source documents without their text (iri, slug, titles), by IRI."""
@@ -290,9 +290,6 @@ class Index:
         """What each span is evidence for (``article.span_targets``' entries)."""
         rows = self._rows_for("SELECT iri, targets FROM span WHERE iri IN ({keys})", spans)
         return {iri: json.loads(targets) for iri, targets in rows}
-
-    def observations(self) -> list[dict]:
-        return [json.loads(d) for (d,) in self._rows("SELECT data FROM observation ORDER BY iri")]
 
     # Charts (``web/charts.py``), drawn at build time
 

@@ -66,7 +66,6 @@ def tables(graph: Graph, ontology: Graph, comparisons: list[charts.Comparison] =
         "label": labels,
         "document": sorted(docs),
         "span": sorted(spans),
-        "observation": sorted((o["iri"], dumps(o)) for o in observed),
         "reading": sorted(readings),
         **chart_rows(drawn),
         **entity_rows(projection),
