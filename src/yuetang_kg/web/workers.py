@@ -20,8 +20,8 @@ event loop, and the exchange with a worker runs on the event loop too, over a no
 answer back, each a length and a pickle), under the deadline. No thread is involved: a hand-over to a thread and
 back cost more than the rest of a cheap query (the GIL passes between threads only every few milliseconds
 under load), and a thread per waiting request would bound the waits by the pool's size. The answer is read by a
-reader callback, one ``recv`` per arrival: the loop's ``sock_recv_into`` cost twelve ``epoll_ctl`` and three
-``recv`` calls per cheap query (see benchmarks/README.md). Workers are started
+reader callback, one ``recv`` per arrival: with the loop's ``sock_recv_into`` a cheap query cost twelve
+``epoll_ctl`` and two ``recv`` calls, now six and one (see benchmarks/README.md). Workers are started
 from one long-lived thread, because the kernel's "die with the parent" signal is tied to the thread that started
 the process, and the threads of a request pool come and go.
 """
