@@ -89,7 +89,10 @@ class Admission:
                 if not queue:
                     del self._waiting[next_client]
                 self._granted.add(turn)
-                turn.get_loop().call_soon_threadsafe(_grant, turn)
+                if turn.get_loop() is _running_loop():
+                    _grant(turn)  # a wake-up of the loop through its self-pipe is a system call or two per query
+                else:
+                    turn.get_loop().call_soon_threadsafe(_grant, turn)
                 return
             self._free += 1
 
@@ -99,6 +102,13 @@ class Admission:
             self._held[client] = held
         else:
             self._held.pop(client, None)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # a thread without a loop (the one that starts replacement workers)
+        return None
 
 
 def _grant(turn: asyncio.Future) -> None:

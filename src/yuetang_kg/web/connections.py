@@ -8,6 +8,10 @@ closed. The body is bounded by the endpoint itself (``sparql.read_body``), which
 Built on uvicorn's httptools protocol (a parser in C; h11's, in Python, cost more per request than the rest of a
 cheap query's handling): like h11's, it starts a request's cycle only once the head is complete, which is what
 the deadline checks.
+
+An answer's head and its first body part also leave in one ``send``: uvicorn writes them apart, and on loopback
+each ``send`` runs the receiver's TCP path and wakes it, in the sender's time (two sends were a quarter of the
+server's CPU for a cheap query; see benchmarks/README.md).
 """
 
 import asyncio
@@ -24,6 +28,12 @@ def bounded_protocol(header_timeout: float) -> type[HttpToolsProtocol]:
         def connection_made(self, transport) -> None:
             super().connection_made(transport)
             self._arm()
+
+        def on_headers_complete(self) -> None:
+            before = self.cycle
+            super().on_headers_complete()
+            if self.cycle is not before:  # a request began (not an upgrade)
+                self.cycle.transport = _HeadWithBody(self.transport, self.cycle, self.loop)
 
         def data_received(self, data: bytes) -> None:
             if self._head_timer is None and (self.cycle is None or self.cycle.response_complete):
@@ -44,3 +54,35 @@ def bounded_protocol(header_timeout: float) -> type[HttpToolsProtocol]:
                 self.transport.close()  # no request began in time: nothing to answer, nothing to log
 
     return BoundedHttpToolsProtocol
+
+
+class _HeadWithBody:
+    """A cycle's view of the connection that holds the answer's head until the first body part, to send both at
+    once; a head without a body part in the same turn of the loop (a streamed or empty answer) goes alone."""
+
+    def __init__(self, transport, cycle, loop):
+        self._transport, self._cycle, self._loop = transport, cycle, loop
+        self._head: bytes | None = None
+        self._sent_head = False
+
+    def write(self, data: bytes) -> None:
+        if not self._sent_head and self._cycle.response_started:  # the head (a "100 Continue" comes before it)
+            self._sent_head = True
+            self._head = data
+            self._loop.call_soon(self._flush)
+            return
+        if self._head is not None:
+            data, self._head = self._head + data, None
+        self._transport.write(data)
+
+    def _flush(self) -> None:
+        if self._head is not None and not self._transport.is_closing():
+            self._transport.write(self._head)
+        self._head = None
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name):  # everything else is the connection's own
+        return getattr(self._transport, name)

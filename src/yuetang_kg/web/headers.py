@@ -23,6 +23,8 @@ ALWAYS = {
     "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+# What the middleware gives an answer that is not a page, for an endpoint answering without it (``sparql``).
+DATA_HEADERS = {**ALWAYS, "Content-Security-Policy": DATA_CSP}
 
 
 def with_frame_ancestors(policy: str) -> str:

@@ -8,9 +8,15 @@ Service Description. Every query runs in a worker process (``workers``), or on t
 Status codes: 400 malformed query or request, 403 refused (update, SERVICE, LOAD, FROM, dataset parameters),
 406 no acceptable format, 413/414 request too large, 415 unknown body type, 503 timeout or all workers busy,
 502 the remote engine failed (``serve --endpoint``).
+
+The endpoint is a plain ASGI app, which the site's app answers before its middleware and router (``app``): a cheap
+query spent more of the server's time in that stack than in the exchange with its worker. So its answers carry
+the security headers themselves (``headers.DATA_HEADERS``, what the middleware gives every answer that is not a
+page), and an unexpected error is answered 500 here, without its details.
 """
 
 import asyncio
+import logging
 from urllib.parse import parse_qsl
 
 from starlette.requests import ClientDisconnect, Request
@@ -20,7 +26,10 @@ from starlette.routing import Route
 from ..errors import DataError
 from ..formats import FORMATS, serialize
 from . import answers, guard, negotiation, service, upstream, workers
+from .headers import DATA_HEADERS
 from .site import Site
+
+log = logging.getLogger(__name__)
 
 TRUNCATED_HEADER = "X-Yuetang-Truncated"
 # Reads are public: any web page may query the endpoint (YASGUI elsewhere, notebooks in the browser).
@@ -36,6 +45,8 @@ FORM = "application/x-www-form-urlencoded"
 QUERY_BODY = "application/sparql-query"
 UPDATE_BODY = "application/sparql-update"
 QUERY_PAGE = "/query"
+METHODS = ("GET", "HEAD", "POST", "OPTIONS")
+_SECURITY = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in DATA_HEADERS.items()]
 
 
 class BadRequest(ValueError):
@@ -117,10 +128,11 @@ def decode(data: bytes, what: str) -> str:
 
 async def read_parameters(request: Request, limit: int, timeout_s: float) -> dict[str, list[str]]:
     """The protocol's parameters from the URL and, for POST, the body; a query body becomes ``query``."""
-    if len(request.url.query) > limit:
+    query_string = request.scope["query_string"].decode("latin-1")  # as request.url.query, without building a URL
+    if len(query_string) > limit:
         raise BadRequest(f"the URL's query string is over the limit of {limit} bytes; POST long queries", 414)
     params: dict[str, list[str]] = {}
-    pairs = parse_qsl(request.url.query, keep_blank_values=True)
+    pairs = parse_qsl(query_string, keep_blank_values=True)
     if request.method == "POST":
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         body = await read_body(request, limit, timeout_s)
@@ -157,8 +169,26 @@ def describe_service(request: Request, site: Site, formats: list[str]) -> Respon
     return Response(serialize(graph, fmt), 200, headers=headers)
 
 
-def routes(site: Site) -> list[Route]:
-    async def endpoint(request: Request) -> Response:
+class Endpoint:
+    """``/sparql``, an ASGI app that answers with the security headers itself (see the module's note)."""
+
+    def __init__(self, site: Site):
+        self.site = site
+
+    async def __call__(self, scope, receive, send) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await self.respond(request)
+        except Exception:  # what the middleware's error handler did: log it, tell the client nothing of it
+            log.exception("/sparql failed")
+            response = PlainTextResponse("Internal Server Error\n", 500, headers=CORS)
+        response.raw_headers += _SECURITY
+        await response(scope, receive, send)
+
+    async def respond(self, request: Request) -> Response:
+        site = self.site
+        if request.method not in METHODS:
+            return PlainTextResponse("Method Not Allowed", 405, headers={"Allow": ", ".join(METHODS)})
         if request.method == "OPTIONS":
             return Response(status_code=204, headers=PREFLIGHT)
         try:
@@ -180,4 +210,6 @@ def routes(site: Site) -> list[Route]:
         except QUERY_ERRORS as error:
             return error_response(error)
 
-    return [Route("/sparql", endpoint, methods=["GET", "POST", "OPTIONS"])]
+
+def routes(site: Site) -> list[Route]:
+    return [Route("/sparql", Endpoint(site))]  # in the table too, for whatever walks it (``app`` answers first)

@@ -27,7 +27,6 @@ from concurrent.futures import ThreadPoolExecutor
 from ..deadline import TimedOut, TooLarge, check_url
 from ..remote import RemoteStore
 from ..store import Result
-from . import guard
 from .admission import Admission, Busy
 from .workers import Answer, Job, QueryTimeout, QueryTooBig, answer
 
@@ -74,7 +73,7 @@ class Upstream:
         self.admission = Admission(size, queue_limit, per_client)
         self.queue_wait_s = queue_wait_s
         self.isolation = "no query runs here: none needed"  # what the workers report, for the server's log
-        self._checked: dict[str, guard.Checked] = {}
+        self._memo: dict = {}  # checked queries and chosen formats (``workers.answer``)
         self._threads = ThreadPoolExecutor(size, thread_name_prefix="upstream-query")
 
     def start(self) -> None:
@@ -83,7 +82,7 @@ class Upstream:
     def _serve(self, job: Job, deadline: float, client: str) -> Answer:
         """Answer ``job`` (blocking) and free its slot, even when the request that asked is gone."""
         try:
-            return answer(_Engine(self, deadline), job, self._checked)
+            return answer(_Engine(self, deadline), job, self._memo)
         finally:
             self.admission.release(client)
 

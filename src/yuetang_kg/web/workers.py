@@ -7,7 +7,9 @@ all; a graph built in memory is sent to each worker instead); a query that overr
 ``QueryTimeout`` at once, its worker killed and replaced in the background, while the other workers keep
 answering. Before loading anything a worker cuts itself
 off from the network, bounds its address space and arranges to die with the server (``sandbox``); a query that
-needs more memory is answered with ``QueryTooBig`` and its worker replaced.
+needs more memory is answered with ``QueryTooBig`` and its worker replaced. A worker whose resident memory ever
+passed three quarters of its bound answers its query and is then replaced in the background: a heap grown by a
+near-limit query stays fragmented, and the next query on it would be refused for memory at once.
 
 A worker does the whole job: it checks the query (``guard``), negotiates the format, runs the checked text with
 the row cap and serializes the answer, so that parsing, evaluation and serialization all count against the
@@ -17,7 +19,9 @@ Waiting never ties up the threads that other pages use: who gets a worker is dec
 event loop, and the exchange with a worker runs on the event loop too, over a non-blocking socket (a job out, an
 answer back, each a length and a pickle), under the deadline. No thread is involved: a hand-over to a thread and
 back cost more than the rest of a cheap query (the GIL passes between threads only every few milliseconds
-under load), and a thread per waiting request would bound the waits by the pool's size. Workers are started
+under load), and a thread per waiting request would bound the waits by the pool's size. The answer is read by a
+reader callback, one ``recv`` per arrival: with the loop's ``sock_recv_into`` a cheap query cost twelve
+``epoll_ctl`` and two ``recv`` calls, now six and one (see benchmarks/README.md). Workers are started
 from one long-lived thread, because the kernel's "die with the parent" signal is tied to the thread that started
 the process, and the threads of a request pool come and go.
 """
@@ -26,6 +30,7 @@ import asyncio
 import logging
 import os
 import pickle
+import resource
 import signal
 import socket
 import struct
@@ -48,7 +53,10 @@ from .admission import Admission, Busy
 log = logging.getLogger(__name__)
 
 _STARTUP_S = 120.0
-_CHECKED_QUERIES = 512  # per worker: the catalogue's queries come again and again; rdflib's parser is slow
+_RECV_BYTES = 256 * 1024  # what one reader callback takes from a worker's socket
+# Per worker: the catalogue's queries come again and again, and rdflib's parser is slow; so do a few clients'
+# Accept headers, whose negotiation cost a cheap query a fifth of its time in the worker.
+_REMEMBERED = 512
 # A fresh interpreter, not a fork (the server has threads, which fork does not copy) and not multiprocessing's
 # spawn (which re-imports the caller's main script): the worker reads its jobs from an inherited socket.
 _WORKER_CODE = "import sys; from yuetang_kg.web.workers import serve; serve(int(sys.argv[1]), int(sys.argv[2]))"
@@ -96,6 +104,11 @@ class Limits:
     memory_bytes: int
     sandbox: bool = True
 
+    @property
+    def recycle_bytes(self) -> int:
+        """Resident memory past which a worker is replaced once it has answered."""
+        return self.memory_bytes * 3 // 4
+
 
 _LENGTH = struct.Struct("!Q")  # each message: its length, then its pickle
 
@@ -123,30 +136,68 @@ def _receive(sock: socket.socket):
     return pickle.loads(_read_exactly(sock, size))
 
 
-async def _read_async(sock: socket.socket, size: int) -> bytearray:
-    """``size`` bytes from a non-blocking socket on the running loop; EOFError if it closes first."""
+async def _exchange(sock: socket.socket, frame: bytes):
+    """Send ``frame`` on a non-blocking socket and read the one message that answers it, on the running loop;
+    EOFError if the socket closes first."""
     loop = asyncio.get_running_loop()
-    data = bytearray(size)
-    view, got = memoryview(data), 0
-    while got < size:
-        read = await loop.sock_recv_into(sock, view[got:])
-        if read == 0:
-            raise EOFError
-        got += read
-    return data
+    reply = loop.create_future()
+    received = bytearray()
+
+    def readable() -> None:
+        try:
+            chunk = sock.recv(_RECV_BYTES)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if reply.done():
+            return
+        if not chunk:
+            reply.set_exception(EOFError())
+            return
+        received.extend(chunk)
+        if len(received) >= _LENGTH.size:
+            (size,) = _LENGTH.unpack_from(received)
+            if len(received) >= _LENGTH.size + size:
+                reply.set_result(pickle.loads(memoryview(received)[_LENGTH.size:_LENGTH.size + size]))
+
+    loop.add_reader(sock, readable)
+    try:
+        try:
+            sent = sock.send(frame)
+        except BlockingIOError:
+            sent = 0
+        if sent < len(frame):  # a long query text: the rest as the socket drains
+            await loop.sock_sendall(sock, memoryview(frame)[sent:])
+        return await reply
+    finally:
+        loop.remove_reader(sock)
 
 
-def answer(store, job: Job, checked: dict[str, guard.Checked]) -> Answer:
-    """Check, negotiate, run and serialize one query on ``store``; ``checked`` remembers queries that passed."""
+def _grown(limits: Limits) -> bool:
+    """Whether this process's resident memory has ever passed the point where it is replaced (``ru_maxrss`` is in
+    KiB on Linux): cheap enough to ask after every job, unlike reading ``/proc``."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 > limits.recycle_bytes
+
+
+def _remembered(memo: dict, key, compute):
+    value = memo.get(key)
+    if value is None:
+        value = compute()
+        if len(memo) >= _REMEMBERED:
+            memo.clear()
+        memo[key] = value
+    return value
+
+
+def answer(store, job: Job, memo: dict) -> Answer:
+    """Check, negotiate, run and serialize one query on ``store``; ``memo`` remembers the queries that passed the
+    check (by their text) and the formats chosen (by form, Accept and ``format``)."""
     text = bind_values(job.text, job.bindings)  # bound first, so that the check judges what the engine runs
-    query = checked.get(text)
-    if query is None:
-        query = guard.check_query(text)
-        if len(checked) >= _CHECKED_QUERIES:
-            checked.clear()
-        checked[text] = query
+    query = _remembered(memo, text, lambda: guard.check_query(text))
     form = query.form
-    media_type = negotiation.choose(answers.offers(form), job.accept, job.formats, answers.format_names(form))
+    media_type = _remembered(memo, (form, job.accept, job.formats), lambda: negotiation.choose(
+        answers.offers(form), job.accept, job.formats, answers.format_names(form)))
     if form == "SELECT" and isinstance(store, OxigraphStore):  # the engine's writers: no row becomes Python
         table = store.select_table(query.text, job.max_rows)  # the checked text, nothing else
         return Answer(form, media_type, answers.write_table(table, media_type), table.truncated)
@@ -186,24 +237,27 @@ def serve(fd: int, parent: int) -> None:
         return
     del source
     sock.sendall(_frame(("ready", how)))
-    checked: dict[str, guard.Checked] = {}
+    memo: dict = {}
     while True:
         try:
             job = _receive(sock)
         except EOFError:
             return
         try:
-            reply = ("ok", answer(store, job, checked))
+            reply = ("ok", answer(store, job, memo))
         except (guard.Malformed, guard.Refused, negotiation.NotAcceptable, DataError) as error:
             reply = ("error", type(error).__name__, str(error))
         except (MemoryError, SystemError):
             # pyoxigraph reports an allocation refused under the address-space bound as a SystemError ("error
             # return without exception set") as often as a MemoryError: either way the query needed more memory.
-            sock.sendall(_frame(("error", "QueryTooBig", "")))
+            sock.sendall(_frame((("error", "QueryTooBig", ""), True)))
             return  # a fresh worker replaces this one, whose heap may stay fragmented
         except Exception as error:  # noqa: BLE001 - an engine bug must not kill the worker; logged by the server
             reply = ("error", "WorkerFailed", f"{type(error).__name__}: {error}")
-        sock.sendall(_frame(reply))
+        grown = _grown(limits)
+        sock.sendall(_frame((reply, grown)))  # the answer first; then, grown, leave to be replaced
+        if grown:
+            return
 
 
 class _Worker:
@@ -234,17 +288,15 @@ class _Worker:
         return reply[1]
 
     async def ask(self, job: Job):
-        """The worker's reply to ``job``, or an error reply if the worker died (no time limit: see ``_serve``)."""
-        loop = asyncio.get_running_loop()
+        """The worker's reply to ``job`` and whether the worker must be replaced, or an error reply if the worker
+        died (no time limit: see ``_serve``)."""
         try:
-            await loop.sock_sendall(self.socket, _frame(job))
-            (size,) = _LENGTH.unpack(await _read_async(self.socket, _LENGTH.size))
-            return pickle.loads(await _read_async(self.socket, size))
+            return await _exchange(self.socket, _frame(job))
         except (EOFError, OSError):
             code = await asyncio.to_thread(self.process.wait, 5)
             if code == -signal.SIGABRT:  # Oxigraph's answer to a failed allocation
-                return ("error", "QueryTooBig", "")
-            return ("error", "WorkerFailed", f"the worker exited with code {code}")
+                return ("error", "QueryTooBig", ""), True
+            return ("error", "WorkerFailed", f"the worker exited with code {code}"), True
 
     def kill(self) -> None:
         self.process.kill()
@@ -315,18 +367,19 @@ class QueryWorkers:
 
         No worker or slot is ever lost: past ``deadline`` the worker is killed at once (only that stops a query in
         the engine), and so is a worker whose exchange is cut short because the request is cancelled (the server
-        shutting down), whose state is unknown; each is replaced.
+        shutting down), whose state is unknown; each is replaced. So is a worker that failed, or that says it has
+        grown too big, once its answer is in hand.
         """
         try:
             async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
-                reply = await worker.ask(job)
+                reply, replace = await worker.ask(job)
         except TimeoutError:
             self._retire(worker, client)
             raise QueryTimeout from None
         except BaseException:  # cancelled mid-exchange
             self._retire(worker, client)
             raise
-        if reply[0] == "error" and reply[1] in ("QueryTooBig", "WorkerFailed"):
+        if replace or (reply[0] == "error" and reply[1] == "WorkerFailed"):
             self._retire(worker, client)
         else:
             self._idle.append(worker)
