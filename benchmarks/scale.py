@@ -33,6 +33,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -52,24 +53,21 @@ QUERIES = ("village_industries", "entity_card", "place_ancestors", "observations
 PAGES = {"/search": "/search?q=%E4%B8%83%E6%98%9F", "/id/…": "/id/place/zhaoshan-qixing-cun",
          "/path": "/path.json?from=place/zhaoshan-qixing-cun&to=place/xiangtan-shi",
          "/complete.json": "/complete.json?q=qix"}
-_IRI = re.compile(rb"(https://w3id\.org/yuetang-kg/id/[a-z-]+/)")
+_IRI = re.compile(rb"(https://w3id\.org/yuetang-kg/(?:id/[a-z-]+|graph/doc)/)")
 _BNODE = re.compile(rb"_:([A-Za-z0-9]+)")
 _TEXT_IRI = re.compile(r"((?:https://w3id\.org/yuetang-kg|\B)/id/[a-z-]+/)")
 
 
 def write_corpus(source: Path, copies: int, out: Path) -> int:
-    """N renamed copies of ``source``'s graph in ``out`` (N-Triples, store, report); the number of triples."""
+    """N renamed copies of ``source``'s graph in ``out`` (N-Triples, N-Quads, store, report); the number of
+    triples."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     original = (source / "yuetang.nt").read_bytes().splitlines(keepends=True)
-    with (out / "yuetang.nt").open("wb") as nt:
-        for copy in range(copies):
-            if copy == 0:
-                nt.writelines(original)
-                continue
-            prefix = b"c%d-" % copy
-            for line in original:
-                nt.write(_BNODE.sub(rb"_:" + prefix.replace(b"-", b"x") + rb"\1", _IRI.sub(rb"\1" + prefix, line)))
+    for name in ("yuetang.nt", "yuetang.nq"):
+        # sorted as the build writes its dumps (the named graphs' lines as they were, only renamed)
+        lines = (source / name).read_bytes().splitlines(keepends=True)
+        (out / name).write_bytes(b"".join(sorted(renamed(lines, copies))))
     for name in ("ontology.nt", CONTEXT_FILE):
         shutil.copy(source / name, out / name)
     write_corpus_index(source / INDEX_NAME, copies, out / INDEX_NAME)
@@ -83,12 +81,23 @@ def write_corpus(source: Path, copies: int, out: Path) -> int:
     triples = len(original) * copies
     report.update(
         triples=triples,
-        outputs={p.name: file_sha256(p) for p in sorted([*out.glob("*.nt"), out / CONTEXT_FILE])},
+        outputs={p.name: file_sha256(p) for p in sorted([*out.glob("*.n[tq]"), out / CONTEXT_FILE])},
         store={"folder": STORE_DIR, "triples": stored},
         index={"file": INDEX_NAME, "sha256": file_sha256(out / INDEX_NAME)},
     )
     (out / REPORT_NAME).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return triples
+
+
+def renamed(lines: list[bytes], copies: int) -> Iterator[bytes]:
+    """Every line once per copy, copy ``c`` with its IRIs, its blank nodes and its documents' graphs renamed."""
+    for copy in range(copies):
+        if copy == 0:
+            yield from lines
+            continue
+        prefix = b"c%d-" % copy
+        for line in lines:
+            yield _BNODE.sub(rb"_:" + prefix.replace(b"-", b"x") + rb"\1", _IRI.sub(rb"\1" + prefix, line))
 
 
 def write_corpus_index(source: Path, copies: int, out: Path) -> None:

@@ -131,10 +131,12 @@ def test_pyld_check_fails_when_the_context_is_wrong(exports, built):
 
 
 def test_exports_from_the_dump_are_those_of_the_graphs(built, exports):
-    """`export` reads the build's N-Triples dump as lines (no parser, no rdflib graph): the same bytes as the
-    exports the build made from its graphs, for every part and format."""
-    dump = next(p for p in built.outputs if p.name == file_name("data", FORMATS["nt"]))
-    from_dump = Exporter.from_dump(dump, built.ontology)
+    """`export` reads the build's N-Triples and N-Quads dumps as lines (no parser, no rdflib graph, the named
+    graphs as the build found them): the same bytes as the exports the build made from its graphs, for every part
+    and format."""
+    written = {path.name: path for path in built.outputs}
+    from_dump = Exporter.from_dump(written[file_name("data", FORMATS["nt"])], written[file_name("data", FORMATS["nq"])],
+                                   built.ontology)
     for (what, name), path in exports.items():
         assert from_dump.export(what, FORMATS[name]) == path.read_bytes(), path.name
 

@@ -133,7 +133,8 @@ def export_command(fmt, what, output, data, ontology, out):
     from .files import write_atomic
     from .workspace import load_exporter
 
-    payload = load_exporter(paths_from(data, ontology, out), progress).export(what, FORMATS[fmt])
+    exporter = load_exporter(paths_from(data, ontology, out), FORMATS[fmt].quads, progress)
+    payload = exporter.export(what, FORMATS[fmt])
     if str(output) == "-":
         click.echo(payload, nl=False)  # bytes go to the binary stdout unchanged
     else:

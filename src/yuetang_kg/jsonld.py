@@ -140,8 +140,9 @@ def compact(graph: Graph, context: dict) -> bytes:
 
 
 def document(nodes: list[dict], context: dict) -> bytes:
-    """The dump of compact ``nodes`` under ``context``: arrays sorted, keys sorted, UTF-8."""
-    canonical = [_canonical(node) for node in nodes]
+    """The dump of compact ``nodes`` under ``context``, whose arrays are sorted (``_canonical``; ``nodes_of`` and
+    ``Compactor`` give them so): nodes sorted, keys sorted, UTF-8."""
+    canonical = list(nodes)
     ids = [node.get("@id") for node in canonical]
     if all(isinstance(i, str) for i in ids) and len(set(ids)) == len(ids) and all(min(n) == "@id" for n in canonical):
         # Nodes with distinct ids, each written "@id" first, differ first in their id: sorting by the written id
@@ -154,12 +155,12 @@ def document(nodes: list[dict], context: dict) -> bytes:
 
 def nodes_of(graph: Graph, context: dict) -> list[dict]:
     """``graph`` compacted by rdflib's JSON-LD writer, which knows RDF lists (the ontology's OWL unions): the
-    node objects of its ``@graph``."""
+    node objects of its ``@graph``, their arrays sorted."""
     written = json.loads(graph.serialize(format="json-ld", context=context, encoding="utf-8"))
     if "@graph" in written:
-        return written["@graph"]
+        return [_canonical(node) for node in written["@graph"]]
     node = {k: v for k, v in written.items() if k != "@context"}  # rdflib writes a lone node without @graph
-    return [node] if node else []
+    return [_canonical(node)] if node else []
 
 
 class Compactor:
@@ -188,6 +189,7 @@ class Compactor:
 
         self._classes = {expand(value): name for name, value in context.items()
                          if isinstance(value, str) and name not in prefixes}
+        self._compacted: dict[str, str] = {}  # IRI → as written: an IRI recurs as object on many nodes
         self._terms: dict[str, dict[str, str]] = {}  # predicate IRI → {value shape → term}
         for name, definition in context.items():
             if isinstance(definition, dict):
@@ -200,6 +202,12 @@ class Compactor:
     def _compact_iri(self, iri: str) -> str:
         """``prefix:name`` when the IRI's namespace (up to its last ``#``, else ``/``, else ``:``) is a prefix of the
         context, as rdflib's writer shortens IRIs; else the IRI."""
+        compacted = self._compacted.get(iri)
+        if compacted is None:
+            compacted = self._compacted[iri] = self._shorten(iri)
+        return compacted
+
+    def _shorten(self, iri: str) -> str:
         for delimiter in "#/:":
             at = iri.rfind(delimiter)
             if at > -1:
@@ -229,7 +237,21 @@ class Compactor:
         return plain or self._compact_iri(predicate), value, None
 
     def nodes(self, triples) -> list[dict]:
-        """The node objects of ``triples`` (Oxigraph triples or quads, whose graph is ignored)."""
+        """The node objects of ``triples`` (Oxigraph triples or quads, whose graph is ignored), their arrays sorted
+        as ``_canonical`` sorts them. Only arrays are sorted, in place: the nodes' other values hold none, and
+        copying a million nodes to sort a few arrays cost seconds."""
+        found = self._unsorted(triples)
+        for node in found:
+            for value in node.values():
+                if isinstance(value, list):
+                    value.sort(key=_sort_key)
+                elif isinstance(value, dict):  # a language map's arrays (a value object holds none)
+                    for texts in value.values():
+                        if isinstance(texts, list):
+                            texts.sort(key=_sort_key)
+        return found
+
+    def _unsorted(self, triples) -> list[dict]:
         found: dict[str, dict] = {}
         for triple in triples:
             subject = triple.subject

@@ -13,8 +13,10 @@ b'<urn:x:b> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <urn:x:C> .'
 [b'<urn:x:b> <urn:x:p> "1" <urn:x:g> .']
 """
 
+import operator
 import re
 from collections.abc import Iterable
+from itertools import islice
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -25,15 +27,20 @@ from .store import to_oxigraph
 
 TYPE = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# An IRI, or a literal (skipped: its text may hold "<…>").
-_IRI = re.compile(rb'"(?:[^"\\]|\\.)*"|<([^>]*)>')
+# An IRI, or a literal (skipped: its text may hold "<…>"); the literal's loop unrolled, twice as fast in re.
+_IRI = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|<([^>]*)>')
 
 
 def in_order(lines: Iterable[bytes]) -> list[bytes]:
     """The lines sorted, without duplicates: the order of the line formats. Lines are bytes, whose order is
     their UTF-8 order, that of their code points; and since a line starts with its subject, ended by a space,
-    this is also the order by subject, then predicate and object."""
-    return sorted(set(lines))
+    this is also the order by subject, then predicate and object. Sorted before duplicates are looked for: a dump
+    is in order already, or made of runs in order (the named graphs), which the sort merges in linear time, where
+    hashing every line into a set cost seconds per million."""
+    ordered = sorted(lines)
+    if all(map(operator.lt, ordered, islice(ordered, 1, None))):
+        return ordered
+    return [line for line, after in zip(ordered, islice(ordered, 1, None)) if line != after] + ordered[-1:]
 
 
 def statement_order(ordered: list[bytes]) -> list[bytes]:
@@ -73,6 +80,16 @@ def in_graph(lines: Iterable[bytes], graph: str) -> list[bytes]:
     """The lines as N-Quads in the named graph ``graph`` (an IRI)."""
     name = f" <{graph}> .".encode()
     return [line[:-2] + name for line in lines]
+
+
+def by_graph(quads: Iterable[bytes]) -> dict[str, list[bytes]]:
+    """N-Quads lines in named graphs as the N-Triples lines of each graph (by graph IRI), in their given order:
+    the inverse of ``in_graph``. A graph name is an IRI, without spaces, written last before the dot."""
+    graphs: dict[bytes, list[bytes]] = {}
+    for quad in quads:
+        at = quad.rindex(b" ", 0, -2)
+        graphs.setdefault(quad[at + 2 : -3], []).append(quad[:at] + b" .")
+    return {name.decode("utf-8"): lines for name, lines in graphs.items()}
 
 
 def iris_in(lines: list[bytes]) -> set[str]:

@@ -35,6 +35,11 @@ class Paths:
     def built_graph(self) -> Path:
         return self.out / "yuetang.nt"
 
+    @property
+    def built_graphs(self) -> Path:
+        """The data's named graphs, as the build wrote them (N-Quads)."""
+        return self.out / "yuetang.nq"
+
 
 def default_paths(here: Path = Path()) -> Paths:
     """The folders a command uses when none is named: the checkout's when ``here`` is one, else this
@@ -90,15 +95,16 @@ def load_graphs(paths: Paths, progress=lambda message: None) -> tuple[Graph, Gra
     return data, ontology
 
 
-def load_exporter(paths: Paths, progress=lambda message: None) -> "Exporter":  # noqa: F821 - imported below
-    """The exports of the built graph: from its N-Triples dump, read as lines once it is checked against the build
-    report (nothing parses it), or from the graph built in memory when not built yet."""
+def load_exporter(paths: Paths, quads: bool = False, progress=lambda message: None) -> "Exporter":  # noqa: F821
+    """The exports of the built graph: from its dumps, read as lines once the one that the format reads (the
+    N-Quads one for the ``quads`` formats, else the N-Triples one) is checked against the build report (nothing
+    parses them), or from the graph built in memory when not built yet."""
     from .export import Exporter
     from .ontology import load_ontology
 
     if (paths.out / REPORT_NAME).exists():
-        check_build(paths, outputs=(paths.built_graph.name,))
-        return Exporter.from_dump(paths.built_graph, load_ontology(paths.ontology))
+        check_build(paths, outputs=((paths.built_graphs if quads else paths.built_graph).name,))
+        return Exporter.from_dump(paths.built_graph, paths.built_graphs, load_ontology(paths.ontology))
     return Exporter(*load_graphs(paths, progress))
 
 
