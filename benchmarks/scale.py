@@ -120,6 +120,8 @@ def write_corpus_index(source: Path, copies: int, out: Path) -> None:
                 column = f"replace({column}, '/id/{kind}/', '/id/{kind}/c{copy}-')"
             return column
 
+        # each copy's communities are the source's, numbered after the previous copy's
+        step = db.execute("SELECT coalesce(max(community), -1) + 1 FROM src.community").fetchone()[0]
         db.execute("BEGIN")
         for c in range(copies):
             prefix = f"'c{c}-' || " if c else ""
@@ -139,6 +141,7 @@ def write_corpus_index(source: Path, copies: int, out: Path) -> None:
             db.execute(f"INSERT INTO span SELECT {r('iri', c)}, {r('document', c)}, begin, \"end\", {r('data', c)}, "
                        f"{r('targets', c)} FROM src.span")
             db.execute(f"INSERT INTO observation SELECT {r('iri', c)}, {r('data', c)} FROM src.observation")
+            db.execute(f"INSERT INTO community SELECT {r('iri', c)}, community + {c * step} FROM src.community")
         meta = {key: json.loads(value) * copies for key, value in db.execute("SELECT key, value FROM src.meta")}
         db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in sorted(meta.items())])
         db.execute("COMMIT")

@@ -159,13 +159,12 @@ def validate_command(data, ontology, out):
 @path_options
 def stats_command(with_graph, data, ontology, out):
     """Counts of the graph: triples and instances per class, as JSON on stdout."""
-    from . import analytics
-    from .workspace import load_counts, load_projection
+    from .workspace import load_counts, load_graph_summary
 
     paths = paths_from(data, ontology, out)
     stats = load_counts(paths, progress)
     if with_graph:
-        stats["graph"] = analytics.summary(load_projection(paths, progress))
+        stats["graph"] = load_graph_summary(paths, progress)
     click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
 
 

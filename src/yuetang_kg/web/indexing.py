@@ -1,7 +1,7 @@
 """What the explorer's index holds, computed from the graph as built (``build`` calls ``write_explorer_index``):
 the rows of each table of ``index.Index``, made by the same functions that drew the pages from the whole graph
-before (the projection, labels, span targets, completion terms, the pinyin of each document), so that a page
-read from the index shows what it showed then.
+before (the projection, labels, span targets, completion terms, the pinyin of each document, the communities), so
+that a page read from the index shows what it showed then.
 """
 
 from dataclasses import asdict
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
+from ..analytics import communities
 from ..index import INDEX_NAME, dumps, spellings, summary, write_index
 from ..project import kind_and_slug, observations, to_networkx
 from . import article, complete, textsearch
@@ -52,6 +53,9 @@ def tables(graph: Graph, ontology: Graph) -> tuple[dict[str, list[tuple]], dict]
         "document": sorted(docs),
         "span": sorted(spans),
         "observation": sorted(observed),
+        # Louvain takes seconds on a corpus, in Python: found once here, with the seed `stats --graph` used
+        "community": sorted((iri, number) for number, members in enumerate(communities(projection))
+                            for iri in members),
     }
     return found, meta
 
