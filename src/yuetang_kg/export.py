@@ -95,20 +95,21 @@ def write_lines(parts: list[tuple[URIRef | None, list[bytes]]], fmt: Format) -> 
     lines = [line for name, part in parts
              for line in (ntriples.in_graph(ntriples.statement_order(part), name) if name
                           else ntriples.statement_order(part))]
+    document = ntriples.to_bytes(lines)
     rdf_format = ox.RdfFormat.from_media_type(fmt.media_type)
-    data = ox.serialize(ntriples.parse(lines, quads=fmt.quads), format=rdf_format,
-                        prefixes=_plain_prefixes(ntriples.iris_in(lines)))
+    data = ox.serialize(ntriples.parse(document, quads=fmt.quads), format=rdf_format,
+                        prefixes=_plain_prefixes(ntriples.iris_in(document)))
     if fmt.name == "rdfxml":
-        _check_xml(data, lines)
+        _check_xml(data, document)
         return finish_rdfxml(data)
     return data
 
 
-def _check_xml(data: bytes, lines: list[str]) -> None:
+def _check_xml(data: bytes, document: bytes) -> None:
     """Refuse RDF/XML holding a character that XML 1.0 cannot carry. The written text is searched at once; only
     when it holds one are the terms looked at, to name the literal."""
     if NOT_XML.search(data.decode("utf-8")):
-        terms = (term.value for quad in ntriples.parse(lines) for term in (quad.subject, quad.predicate, quad.object))
+        terms = (term.value for quad in ntriples.parse(document) for term in (quad.subject, quad.predicate, quad.object))
         check_xml(terms, "the graph")
         raise DataError("the graph cannot be written in XML: it holds a character XML 1.0 cannot carry")
 
@@ -170,7 +171,7 @@ class Exporter:
         if fmt.name == "jsonld":
             nodes = []
             if "data" in parts:
-                nodes += Compactor(self.context).nodes(ntriples.parse(self.lines("data")))
+                nodes += Compactor(self.context).nodes(self.lines("data"))
             if "ontology" in parts:
                 nodes += nodes_of(self.ontology, self.context)
             return document(nodes, self.context)

@@ -27,8 +27,9 @@ from .store import to_oxigraph
 
 TYPE = b"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# An IRI, or a literal (skipped: its text may hold "<…>"); the literal's loop unrolled, twice as fast in re.
-_IRI = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|<([^>]*)>')
+# An IRI, or a literal (skipped: its text may hold "<…>"); the literal's loop unrolled and possessive, which re
+# runs twice as fast as the plain alternation.
+_IRI = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"|<([^>]*+)>')
 
 
 def in_order(lines: Iterable[bytes]) -> list[bytes]:
@@ -92,9 +93,10 @@ def by_graph(quads: Iterable[bytes]) -> dict[str, list[bytes]]:
     return {name.decode("utf-8"): lines for name, lines in graphs.items()}
 
 
-def iris_in(lines: list[bytes]) -> set[str]:
-    """Every IRI written in the lines: subjects, predicates, objects, datatypes and graph names."""
-    return {iri.decode("utf-8") for iri in set(_IRI.findall(b"\n".join(lines)))} - {""}
+def iris_in(document: bytes) -> set[str]:
+    """Every IRI written in an N-Triples or N-Quads document: subjects, predicates, objects, datatypes and graph
+    names."""
+    return {iri.decode("utf-8") for iri in set(_IRI.findall(document))} - {""}
 
 
 def to_bytes(lines: list[bytes]) -> bytes:
@@ -102,7 +104,8 @@ def to_bytes(lines: list[bytes]) -> bytes:
     return b"\n".join(lines) + b"\n" if lines else b""
 
 
-def parse(lines: list[bytes], quads: bool = False):
-    """The lines as Oxigraph triples (quads), in their order, for the engine's other writers."""
+def parse(document: bytes, quads: bool = False):
+    """An N-Triples (N-Quads) document as Oxigraph triples (quads), in their order, for the engine's other
+    writers."""
     fmt = ox.RdfFormat.N_QUADS if quads else ox.RdfFormat.N_TRIPLES
-    return ox.parse(to_bytes(lines), format=fmt)
+    return ox.parse(document, format=fmt)
