@@ -85,17 +85,14 @@ def _plain_prefixes(iris: set[str]) -> dict[str, str]:
     return prefixes
 
 
-def write_lines(parts: list[tuple[URIRef | None, list[bytes]]], fmt: Format) -> bytes:
-    """``(graph name, N-Triples lines)`` parts in ``fmt`` (not JSON-LD), each part's lines in ``in_order``; the
-    name ``None`` is the default graph. Line formats are the lines themselves; the others are Oxigraph's, in
-    statement order."""
+def write_lines(parts: list[list[bytes]], fmt: Format) -> bytes:
+    """Parts of a graph (its named graphs, for the quad formats) in ``fmt`` (not JSON-LD), each part's lines
+    (N-Triples, or N-Quads for the quad formats) in ``in_order``. Line formats are the lines themselves; the
+    others are Oxigraph's, in statement order."""
     if fmt.sorted_lines:
-        lines = [line for name, part in parts for line in (ntriples.in_graph(part, name) if name else part)]
-        return ntriples.to_bytes(ntriples.in_order(lines) if len(parts) > 1 else lines)
-    lines = [line for name, part in parts
-             for line in (ntriples.in_graph(ntriples.statement_order(part), name) if name
-                          else ntriples.statement_order(part))]
-    document = ntriples.to_bytes(lines)
+        return ntriples.to_bytes(ntriples.in_order([line for part in parts for line in part]) if len(parts) > 1
+                                 else parts[0])
+    document = ntriples.to_bytes([line for part in parts for line in ntriples.statement_order(part)])
     rdf_format = ox.RdfFormat.from_media_type(fmt.media_type)
     data = ox.serialize(ntriples.parse(document, quads=fmt.quads), format=rdf_format,
                         prefixes=_plain_prefixes(ntriples.iris_in(document)))
@@ -119,7 +116,8 @@ def render(graph: Graph, fmt: Format, context: dict) -> bytes:
     graph = canonical(graph)
     if fmt.name == "jsonld":
         return document(nodes_of(graph, context), context)
-    return write_lines([(None, ntriples.in_order(ntriples.from_triples(graph)))], fmt)
+    # N-Triples lines are N-Quads in the default graph
+    return write_lines([ntriples.in_order(ntriples.from_triples(graph))], fmt)
 
 
 class Exporter:
@@ -129,7 +127,8 @@ class Exporter:
 
     def __init__(self, data: Graph, ontology: Graph):
         lines = ntriples.in_order(ntriples.from_triples(canonical(data)))
-        self._hold(ontology, lambda: lines, lambda: partition(lines))
+        self._hold(ontology, lambda: lines,
+                   lambda: {name: ntriples.in_graph(part, name) for name, part in partition(lines).items()})
 
     @classmethod
     def from_dump(cls, triples: Path, quads: Path, ontology: Graph) -> "Exporter":
@@ -156,13 +155,14 @@ class Exporter:
         return self._data_lines() if part == "data" else self._ontology_lines
 
     def named_graphs(self, what: str) -> list[tuple[URIRef, list[bytes]]]:
-        """The (graph name, lines) of ``what`` in the quad formats (``named_graphs``), each graph in order."""
+        """The (graph name, N-Quads lines) of ``what`` in the quad formats (``named_graphs``), each graph's lines
+        in order."""
         parts = []
         for part in PARTS[check_what(what)]:
             if part == "data":
                 parts += self._data_graphs().items()
             else:
-                parts.append((ONTOLOGY_GRAPH, self._ontology_lines))
+                parts.append((ONTOLOGY_GRAPH, ntriples.in_graph(self._ontology_lines, ONTOLOGY_GRAPH)))
         return parts
 
     def export(self, what: str, fmt: Format) -> bytes:
@@ -176,10 +176,10 @@ class Exporter:
                 nodes += nodes_of(self.ontology, self.context)
             return document(nodes, self.context)
         if fmt.quads:
-            return write_lines(self.named_graphs(what), fmt)
+            return write_lines([lines for _, lines in self.named_graphs(what)], fmt)
         if len(parts) == 1:
-            return write_lines([(None, self.lines(parts[0]))], fmt)
-        return write_lines([(None, ntriples.in_order(self.lines("data") + self.lines("ontology")))], fmt)
+            return write_lines([self.lines(parts[0])], fmt)
+        return write_lines([ntriples.in_order(self.lines("data") + self.lines("ontology"))], fmt)
 
 
 def export(data: Graph, ontology: Graph, what: str, fmt: Format) -> bytes:

@@ -84,12 +84,11 @@ def in_graph(lines: Iterable[bytes], graph: str) -> list[bytes]:
 
 
 def by_graph(quads: Iterable[bytes]) -> dict[str, list[bytes]]:
-    """N-Quads lines in named graphs as the N-Triples lines of each graph (by graph IRI), in their given order:
-    the inverse of ``in_graph``. A graph name is an IRI, without spaces, written last before the dot."""
+    """N-Quads lines by the IRI of their named graph, each graph's in their given order. A graph name is an IRI,
+    without spaces, written last before the dot."""
     graphs: dict[bytes, list[bytes]] = {}
     for quad in quads:
-        at = quad.rindex(b" ", 0, -2)
-        graphs.setdefault(quad[at + 2 : -3], []).append(quad[:at] + b" .")
+        graphs.setdefault(quad[quad.rindex(b" ", 0, -2) + 2 : -3], []).append(quad)
     return {name.decode("utf-8"): lines for name, lines in graphs.items()}
 
 
