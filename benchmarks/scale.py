@@ -1,8 +1,9 @@
 """How the project behaves as the graph grows: replicated corpora, measured side by side with raw pyoxigraph.
 
-``corpus --copies N --out DIR`` writes a build folder holding N copies of the built graph, each copy's IRIs and
-blank nodes renamed (``…/id/place/c7-zhaoshan-qixing-cun``), with its on-disk store, the explorer's index (the
-build's rows, renamed the same way) and a build report, so that ``yuetang-kg serve --out DIR`` serves it as is
+``corpus --copies N --out DIR`` writes a build folder holding N copies of the built graph, each copy's IRIs,
+blank nodes and documents' named graphs renamed (``…/id/place/c7-zhaoshan-qixing-cun``), with its dumps (N-Triples
+and N-Quads, sorted as the build writes them), its on-disk store, the explorer's index (the build's rows,
+communities included, renamed the same way) and a build report, so that ``yuetang-kg serve --out DIR`` serves it as is
 (never published: a benchmark's data). ``run`` makes the corpora
 for each N in ``--copies`` and records, as a Markdown table on stdout:
 

@@ -45,6 +45,7 @@ COMMON_TERMS = {
 _RDF_TYPE, _XSD_STRING, _LANG_STRING = str(RDF.type), str(XSD.string), str(RDF.langString)
 _OPEN, _QUOTE = ord("<"), ord('"')
 _NO_TERMS: dict[str, str] = {}
+_LANGUAGE_MAP = "@language"
 _PROPERTY_TYPES = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property)
 
 
@@ -205,6 +206,7 @@ class Compactor:
         self._classes = {expand(value): name for name, value in context.items()
                          if isinstance(value, str) and name not in prefixes}
         self._compacted: dict[str, str] = {}  # IRI → as written: an IRI recurs as object on many nodes
+        self._rules: dict[tuple, tuple[str, object]] = {}
         self._terms: dict[str, dict[str, str]] = {}  # predicate IRI → {value shape → term}
         for name, definition in context.items():
             if isinstance(definition, dict):
@@ -233,23 +235,39 @@ class Compactor:
     def _entry(self, predicate: str, term: bytes) -> tuple[str, object, str | None]:
         """The key a value (a term as the lines write it) goes under, the value, and its language when it goes into
         a language map."""
-        terms = self._terms.get(predicate, _NO_TERMS)
-        plain = terms.get("@plain")
         if term[0] != _QUOTE:  # an IRI or a blank node
             iri = self._compact_iri(term[1:-1].decode("utf-8")) if term[0] == _OPEN else term.decode("utf-8")
-            if "@id" in terms:
-                return terms["@id"], iri, None
-            return plain or self._compact_iri(predicate), {"@id": iri}, None
+            key, form = self._rule(predicate, None, None)
+            return key, {"@id": iri} if form else iri, None
         value, language, datatype = _literal(term)
+        key, form = self._rule(predicate, language, datatype)
+        if form is None:
+            return key, value, None
+        if form is _LANGUAGE_MAP:
+            return key, value, language
+        return key, {"@value": value, form[0]: form[1]}, None
+
+    def _rule(self, predicate: str, language: str | None, datatype: str | None) -> tuple[str, object]:
+        """Where a value of ``predicate`` goes (an IRI when it has no datatype), and in which form: as it is
+        (None), in a language map, as a node reference (an IRI's, True), or as a value object (the pair to write
+        beside ``@value``). The same for every value of a predicate, language and datatype: found once."""
+        rule = self._rules.get((predicate, language, datatype))
+        if rule is None:
+            rule = self._rules[predicate, language, datatype] = self._find_rule(predicate, language, datatype)
+        return rule
+
+    def _find_rule(self, predicate: str, language: str | None, datatype: str | None) -> tuple[str, object]:
+        terms = self._terms.get(predicate, _NO_TERMS)
+        fallback = terms.get("@plain") or self._compact_iri(predicate)
+        if datatype is None:
+            return (terms["@id"], None) if "@id" in terms else (fallback, True)
         if language:
-            if "@language" in terms:
-                return terms["@language"], value, language
-            return plain or self._compact_iri(predicate), {"@value": value, "@language": language}, None
+            return (terms["@language"], _LANGUAGE_MAP) if "@language" in terms else (fallback, ("@language", language))
         if datatype in terms:
-            return terms[datatype], value, None
+            return terms[datatype], None
         if datatype == _XSD_STRING:
-            return plain or self._compact_iri(predicate), value, None
-        return plain or self._compact_iri(predicate), {"@value": value, "@type": self._compact_iri(datatype)}, None
+            return fallback, None
+        return fallback, ("@type", self._compact_iri(datatype))
 
     def nodes(self, lines: Iterable[bytes]) -> list[dict]:
         """The node objects of N-Triples ``lines`` as Oxigraph writes them, their arrays sorted as ``_canonical``
