@@ -1,8 +1,9 @@
 """How the project behaves as the graph grows: replicated corpora, measured side by side with raw pyoxigraph.
 
-``corpus --copies N --out DIR`` writes a build folder holding N copies of the built graph, each copy's IRIs and
-blank nodes renamed (``…/id/place/c7-zhaoshan-qixing-cun``), with its on-disk store, the explorer's index (the
-build's rows, renamed the same way) and a build report, so that ``yuetang-kg serve --out DIR`` serves it as is
+``corpus --copies N --out DIR`` writes a build folder holding N copies of the built graph, each copy's IRIs,
+blank nodes and documents' named graphs renamed (``…/id/place/c7-zhaoshan-qixing-cun``), with its dumps (N-Triples
+and N-Quads, sorted as the build writes them), its on-disk store, the explorer's index (the build's rows,
+communities included, renamed the same way) and a build report, so that ``yuetang-kg serve --out DIR`` serves it as is
 (never published: a benchmark's data). ``run`` makes the corpora
 for each N in ``--copies`` and records, as a Markdown table on stdout:
 
@@ -34,6 +35,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -54,24 +56,21 @@ PAGES = {"/search": "/search?q=%E4%B8%83%E6%98%9F", "/id/…": "/id/place/zhaosh
          "/path": "/path.json?from=place/zhaoshan-qixing-cun&to=place/xiangtan-shi",
          "/complete.json": "/complete.json?q=qix", "/charts": "/charts",
          "/reconcile": "/reconcile?queries=" + urllib.parse.quote('{"q0":{"query":"七星村"},"q1":{"query":"qixing"}}')}
-_IRI = re.compile(rb"(https://w3id\.org/yuetang-kg/id/[a-z-]+/)")
+_IRI = re.compile(rb"(https://w3id\.org/yuetang-kg/(?:id/[a-z-]+|graph/doc)/)")
 _BNODE = re.compile(rb"_:([A-Za-z0-9]+)")
 _TEXT_IRI = re.compile(r"((?:https://w3id\.org/yuetang-kg|\B)/id/[a-z-]+/)")
 
 
 def write_corpus(source: Path, copies: int, out: Path) -> int:
-    """N renamed copies of ``source``'s graph in ``out`` (N-Triples, store, report); the number of triples."""
+    """N renamed copies of ``source``'s graph in ``out`` (N-Triples, N-Quads, store, report); the number of
+    triples."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     original = (source / "yuetang.nt").read_bytes().splitlines(keepends=True)
-    with (out / "yuetang.nt").open("wb") as nt:
-        for copy in range(copies):
-            if copy == 0:
-                nt.writelines(original)
-                continue
-            prefix = b"c%d-" % copy
-            for line in original:
-                nt.write(_BNODE.sub(rb"_:" + prefix.replace(b"-", b"x") + rb"\1", _IRI.sub(rb"\1" + prefix, line)))
+    for name in ("yuetang.nt", "yuetang.nq"):
+        # sorted as the build writes its dumps (the named graphs' lines as they were, only renamed)
+        lines = (source / name).read_bytes().splitlines(keepends=True)
+        (out / name).write_bytes(b"".join(sorted(renamed(lines, copies))))
     for name in ("ontology.nt", CONTEXT_FILE):
         shutil.copy(source / name, out / name)
     write_corpus_index(source / INDEX_NAME, copies, out / INDEX_NAME)
@@ -85,12 +84,23 @@ def write_corpus(source: Path, copies: int, out: Path) -> int:
     triples = len(original) * copies
     report.update(
         triples=triples,
-        outputs={p.name: file_sha256(p) for p in sorted([*out.glob("*.nt"), out / CONTEXT_FILE])},
+        outputs={p.name: file_sha256(p) for p in sorted([*out.glob("*.n[tq]"), out / CONTEXT_FILE])},
         store={"folder": STORE_DIR, "triples": stored},
         index={"file": INDEX_NAME, "sha256": file_sha256(out / INDEX_NAME)},
     )
     (out / REPORT_NAME).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return triples
+
+
+def renamed(lines: list[bytes], copies: int) -> Iterator[bytes]:
+    """Every line once per copy, copy ``c`` with its IRIs, its blank nodes and its documents' graphs renamed."""
+    for copy in range(copies):
+        if copy == 0:
+            yield from lines
+            continue
+        prefix = b"c%d-" % copy
+        for line in lines:
+            yield _BNODE.sub(rb"_:" + prefix.replace(b"-", b"x") + rb"\1", _IRI.sub(rb"\1" + prefix, line))
 
 
 def write_corpus_index(source: Path, copies: int, out: Path) -> None:
@@ -114,6 +124,8 @@ def write_corpus_index(source: Path, copies: int, out: Path) -> None:
             return column
 
         charts = db.execute("SELECT count(*) FROM src.chart").fetchone()[0]
+        # each copy's communities are the source's, numbered after the previous copy's
+        step = db.execute("SELECT coalesce(max(community), -1) + 1 FROM src.community").fetchone()[0]
         db.execute("BEGIN")
         db.execute("INSERT INTO reconcile_type SELECT * FROM src.reconcile_type")  # classes: shared by every copy
         for c in range(copies):
@@ -141,6 +153,7 @@ def write_corpus_index(source: Path, copies: int, out: Path) -> None:
             db.execute(f"INSERT INTO chart_link SELECT {r('iri', c)}, role, {c * charts} + position FROM src.chart_link")
             db.execute(f"INSERT INTO reconcile_entity SELECT {r('iri', c)}, {r('data', c)} FROM src.reconcile_entity")
             db.execute(f"INSERT INTO reconcile_code SELECT code, {r('iri', c)} FROM src.reconcile_code")
+            db.execute(f"INSERT INTO community SELECT {r('iri', c)}, community + {c * step} FROM src.community")
         meta = {key: json.loads(value) * copies for key, value in db.execute("SELECT key, value FROM src.meta")}
         db.executemany("INSERT INTO meta VALUES (?, ?)", [(k, json.dumps(v)) for k, v in sorted(meta.items())])
         db.execute("COMMIT")

@@ -13,6 +13,7 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from yuetang_kg import analytics
 from yuetang_kg.cli import main
 from yuetang_kg.errors import DataError
+from yuetang_kg.index import Index
 from yuetang_kg.namespaces import ID, YKG
 from yuetang_kg.project import to_networkx
 
@@ -170,6 +171,21 @@ def test_betweenness_is_sampled_past_the_budget_with_a_fixed_seed(projection):
     found = {by_iri[e["iri"]]: e["betweenness"] for e in sampled["betweenness"]}
     assert found == {n: round(v, 4) for n, v in estimate.items()}
     assert found != {n: round(v, 4) for n, v in exact.items()}
+
+
+def test_stats_graph_reads_the_index_and_says_what_the_projection_says(cli_paths, projection, monkeypatch):
+    """`stats --graph` reads the communities the build found and the index's simple graph, never the projection's
+    data, and prints what the summary of the whole projection in memory gives."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("stats --graph ran Louvain or read the whole projection")
+
+    expected = analytics.summary(projection)
+    monkeypatch.setattr(analytics.nx.community, "louvain_communities", refuse)
+    monkeypatch.setattr(Index, "projection", refuse)
+    result = CliRunner().invoke(main, ["stats", "--graph", *cli_paths])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["graph"] == expected
+    assert len(expected["communities"]) > 1
 
 
 def test_stats_says_how_betweenness_was_found(cli_paths):

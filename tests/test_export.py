@@ -122,6 +122,21 @@ def test_jsonld_expands_with_pyld_to_the_source_graph(built, exports, what):
     assert isomorphic(Graph().parse(data=nquads, format="nt"), expected)
 
 
+@pytest.mark.filterwarnings(RDFLIB_DEPRECATIONS)
+def test_jsonld_carries_escaped_typed_and_untermed_values(built):
+    """The JSON-LD writer reads the engine's N-Triples lines: escaped literals, datatypes without a term,
+    predicates without a term and blank nodes come back as they were."""
+    subject, untermed = URIRef("https://w3id.org/yuetang-kg/id/place/x"), URIRef("urn:x:p")
+    graph = Graph()
+    for value in (Literal('说 "好"\n\\ 岳塘\t', lang="zh"), Literal("2.50", datatype=XSD.decimal),
+                  Literal("a\rb"), Literal("28", datatype=URIRef("urn:x:dt")), BNode(), URIRef("urn:x:o")):
+        graph.add((subject, untermed, value))
+    graph.add((subject, RDFS.label, Literal('引号 "内"', lang="zh")))
+    written = Exporter(graph, built.ontology).export("data", FORMATS["jsonld"])
+    assert isomorphic(Graph().parse(data=written, format="json-ld"), graph)
+    assert json.loads(written)["@graph"][0]["label"] == {"zh": '引号 "内"'}
+
+
 def test_pyld_check_fails_when_the_context_is_wrong(exports, built):
     """The check above can fail: a context that types beginIndex as a string changes the graph."""
     document = json.loads(exports["data", "jsonld"].read_text(encoding="utf-8"))
@@ -131,10 +146,12 @@ def test_pyld_check_fails_when_the_context_is_wrong(exports, built):
 
 
 def test_exports_from_the_dump_are_those_of_the_graphs(built, exports):
-    """`export` reads the build's N-Triples dump as lines (no parser, no rdflib graph): the same bytes as the
-    exports the build made from its graphs, for every part and format."""
-    dump = next(p for p in built.outputs if p.name == file_name("data", FORMATS["nt"]))
-    from_dump = Exporter.from_dump(dump, built.ontology)
+    """`export` reads the build's N-Triples and N-Quads dumps as lines (no parser, no rdflib graph, the named
+    graphs as the build found them): the same bytes as the exports the build made from its graphs, for every part
+    and format."""
+    written = {path.name: path for path in built.outputs}
+    from_dump = Exporter.from_dump(written[file_name("data", FORMATS["nt"])], written[file_name("data", FORMATS["nq"])],
+                                   built.ontology)
     for (what, name), path in exports.items():
         assert from_dump.export(what, FORMATS[name]) == path.read_bytes(), path.name
 

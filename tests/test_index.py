@@ -45,6 +45,17 @@ def test_the_index_holds_the_projection_as_built(index, projection):
     assert index.meta["entities"] == projection.number_of_nodes()
 
 
+def test_the_index_holds_the_simple_graph_and_communities_stats_computes_on(index, projection):
+    """In the same order as the projection's undirected graph (Louvain's and sampled betweenness' answers depend
+    on it), and the communities Louvain finds on it."""
+    simple, expected = index.entity_graph(), analytics.undirected(projection)
+    assert [(n, list(around)) for n, around in simple.adjacency()] == \
+        [(n, list(around)) for n, around in expected.adjacency()]
+    assert analytics.in_order(simple, index.communities()) == analytics.communities(projection)
+    assert index.names() == {n: {k: a[k] for k in ("iri", "label_zh", "label_en")}
+                             for n, a in projection.nodes(data=True)}
+
+
 def test_names_rank_as_the_projection_search_ranks_them(built, index, projection, catalogue):
     ex = explorer.Explorer(index, None, None, None, {})
     texts = search_texts(projection)

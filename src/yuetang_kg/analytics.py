@@ -11,6 +11,7 @@ fact reads "七星村 lies in 昭山镇" or the other way round); a path remembe
 'a'
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice, pairwise
 
@@ -239,8 +240,7 @@ def ego(graph: nx.MultiDiGraph, node: str, radius: int = 1) -> nx.MultiDiGraph:
     return graph.subgraph(sorted(reached)).copy()
 
 
-def _entry(graph: nx.MultiDiGraph, node: str, **figures) -> dict:
-    attributes = graph.nodes[node]
+def _entry(attributes: dict, **figures) -> dict:
     return {
         "iri": attributes["iri"],
         "label_zh": attributes["label_zh"],
@@ -267,6 +267,10 @@ def centrality(graph: nx.MultiDiGraph, top: int = 10, budget: int = BETWEENNESS_
     """The ``top`` nodes by degree (distinct neighbours) and by betweenness centrality, and how betweenness was
     found: exactly, or estimated from ``sources`` nodes drawn with ``seed`` (see ``betweenness_sources``)."""
     simple = undirected(graph) if simple is None else simple
+    return _centrality(simple, graph.nodes.__getitem__, top, budget, seed)
+
+
+def _centrality(simple: nx.Graph, attributes, top: int, budget: int, seed: int) -> dict:
     sources = betweenness_sources(simple, budget)
     exact = sources == simple.number_of_nodes()
     betweenness = nx.betweenness_centrality(simple, k=None if exact else sources, seed=None if exact else seed)
@@ -274,17 +278,23 @@ def centrality(graph: nx.MultiDiGraph, top: int = 10, budget: int = BETWEENNESS_
     by_betweenness = sorted(simple.nodes, key=lambda n: (-betweenness[n], n))[:top]
     method = {"method": "exact"} if exact else {"method": "sampled", "sources": sources, "seed": seed}
     return {
-        "degree": [_entry(graph, n, degree=simple.degree(n)) for n in by_degree],
-        "betweenness": [_entry(graph, n, betweenness=round(betweenness[n], 4)) for n in by_betweenness],
+        "degree": [_entry(attributes(n), degree=simple.degree(n)) for n in by_degree],
+        "betweenness": [_entry(attributes(n), betweenness=round(betweenness[n], 4)) for n in by_betweenness],
         "betweenness_method": {**method, "nodes": simple.number_of_nodes()},
     }
 
 
 def communities(graph: nx.MultiDiGraph, seed: int = COMMUNITY_SEED, simple: nx.Graph | None = None) -> list[list[str]]:
     """Louvain communities (fixed seed), largest first; members by degree, then IRI. Louvain takes time close to
-    linear in the edges (seconds at a hundred articles), so it runs on every graph, unsampled."""
+    linear in the edges, but runs in Python: seconds at a hundred articles, so the build finds them once and
+    keeps them in the explorer's index."""
     simple = undirected(graph) if simple is None else simple
-    found = nx.community.louvain_communities(simple, seed=seed)
+    return in_order(simple, nx.community.louvain_communities(simple, seed=seed))
+
+
+def in_order(simple: nx.Graph, found: Iterable[Iterable[str]]) -> list[list[str]]:
+    """Communities largest first, members by degree, then IRI: the order of ``communities``, for communities
+    found before (those the explorer's index keeps)."""
     ordered = [sorted(c, key=lambda n: (-simple.degree(n), n)) for c in found]
     return sorted(ordered, key=lambda c: (-len(c), c[0]))
 
@@ -292,16 +302,22 @@ def communities(graph: nx.MultiDiGraph, seed: int = COMMUNITY_SEED, simple: nx.G
 def summary(graph: nx.MultiDiGraph, top: int = 10, seed: int = COMMUNITY_SEED) -> dict:
     """Counts, centrality and communities of the projection, as JSON-ready data (the undirected graph made once)."""
     simple = undirected(graph)
+    return graph_summary(simple, graph.number_of_edges(), communities(graph, seed, simple), graph.nodes.__getitem__,
+                         top, seed)
+
+
+def graph_summary(simple: nx.Graph, edges: int, found: list[list[str]], attributes, top: int = 10,
+                  seed: int = COMMUNITY_SEED) -> dict:
+    """``summary`` from what it needs of the projection: its undirected graph, its number of relations, its
+    communities (``communities``) and ``attributes(node)``, a node's iri and labels at least; the explorer's index
+    holds them all, so that the projection's data need not be read."""
     components = sorted((len(c) for c in nx.connected_components(simple)), reverse=True)
     return {
-        "nodes": graph.number_of_nodes(),
-        "edges": graph.number_of_edges(),
+        "nodes": simple.number_of_nodes(),
+        "edges": edges,
         "density": round(nx.density(simple), 6),
         "components": len(components),
         "largest_component": components[0] if components else 0,
-        "centrality": centrality(graph, top, seed=seed, simple=simple),
-        "communities": [
-            {"size": len(c), "members": [_entry(graph, n) for n in c[:top]]}
-            for c in communities(graph, seed, simple=simple)
-        ],
+        "centrality": _centrality(simple, attributes, top, BETWEENNESS_BUDGET, seed),
+        "communities": [{"size": len(c), "members": [_entry(attributes(n)) for n in c[:top]]} for c in found],
     }

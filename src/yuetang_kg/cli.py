@@ -136,7 +136,8 @@ def export_command(fmt, what, output, data, ontology, out):
     from .files import write_atomic
     from .workspace import load_exporter
 
-    payload = load_exporter(paths_from(data, ontology, out), progress).export(what, FORMATS[fmt])
+    exporter = load_exporter(paths_from(data, ontology, out), FORMATS[fmt].quads, progress)
+    payload = exporter.export(what, FORMATS[fmt])
     if str(output) == "-":
         click.echo(payload, nl=False)  # bytes go to the binary stdout unchanged
     else:
@@ -161,13 +162,12 @@ def validate_command(data, ontology, out):
 @path_options
 def stats_command(with_graph, data, ontology, out):
     """Counts of the graph: triples and instances per class, as JSON on stdout."""
-    from . import analytics
-    from .workspace import load_counts, load_projection
+    from .workspace import load_counts, load_graph_summary
 
     paths = paths_from(data, ontology, out)
     stats = load_counts(paths, progress)
     if with_graph:
-        stats["graph"] = analytics.summary(load_projection(paths, progress))
+        stats["graph"] = load_graph_summary(paths, progress)
     click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
 
 

@@ -20,6 +20,9 @@ and ABox from TBox. Triple formats hold the union.
 """
 
 import re
+from bisect import bisect_left
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -70,39 +73,40 @@ _PLAIN_LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 def _plain_prefixes(iris: set[str]) -> dict[str, str]:
     """The prefixes under which every IRI used has a plain local name. Oxigraph escapes the others
-    (``id:place\\/x``), which is valid Turtle but which older parsers such as raptor 2.0 refuse."""
+    (``id:place\\/x``), which is valid Turtle but which older parsers such as raptor 2.0 refuse. The IRIs in a
+    namespace are a range of them in sorted order: each IRI is looked at once, not once per prefix."""
+    ordered = sorted(iris)
     prefixes = {}
     for prefix, namespace in PREFIXES.items():
-        locals_ = [iri[len(namespace) :] for iri in iris if iri.startswith(namespace)]
-        if locals_ and all(_PLAIN_LOCAL.fullmatch(local) for local in locals_):
+        start = bisect_left(ordered, namespace)
+        members = ordered[start : bisect_left(ordered, namespace + "\U0010ffff", start)]
+        if members and all(_PLAIN_LOCAL.fullmatch(iri, len(namespace)) for iri in members):
             prefixes[prefix] = str(namespace)
     return prefixes
 
 
-def write_lines(parts: list[tuple[URIRef | None, list[bytes]]], fmt: Format) -> bytes:
-    """``(graph name, N-Triples lines)`` parts in ``fmt`` (not JSON-LD), each part's lines in ``in_order``; the
-    name ``None`` is the default graph. Line formats are the lines themselves; the others are Oxigraph's, in
-    statement order."""
+def write_lines(parts: list[list[bytes]], fmt: Format) -> bytes:
+    """Parts of a graph (its named graphs, for the quad formats) in ``fmt`` (not JSON-LD), each part's lines
+    (N-Triples, or N-Quads for the quad formats) in ``in_order``. Line formats are the lines themselves; the
+    others are Oxigraph's, in statement order."""
     if fmt.sorted_lines:
-        lines = [line for name, part in parts for line in (ntriples.in_graph(part, name) if name else part)]
-        return ntriples.to_bytes(ntriples.in_order(lines) if len(parts) > 1 else lines)
-    lines = [line for name, part in parts
-             for line in (ntriples.in_graph(ntriples.statement_order(part), name) if name
-                          else ntriples.statement_order(part))]
+        return ntriples.to_bytes(ntriples.in_order([line for part in parts for line in part]) if len(parts) > 1
+                                 else parts[0])
+    document = ntriples.to_bytes([line for part in parts for line in ntriples.statement_order(part)])
     rdf_format = ox.RdfFormat.from_media_type(fmt.media_type)
-    data = ox.serialize(ntriples.parse(lines, quads=fmt.quads), format=rdf_format,
-                        prefixes=_plain_prefixes(ntriples.iris_in(lines)))
+    data = ox.serialize(ntriples.parse(document, quads=fmt.quads), format=rdf_format,
+                        prefixes=_plain_prefixes(ntriples.iris_in(document)))
     if fmt.name == "rdfxml":
-        _check_xml(data, lines)
+        _check_xml(data, document)
         return finish_rdfxml(data)
     return data
 
 
-def _check_xml(data: bytes, lines: list[str]) -> None:
+def _check_xml(data: bytes, document: bytes) -> None:
     """Refuse RDF/XML holding a character that XML 1.0 cannot carry. The written text is searched at once; only
     when it holds one are the terms looked at, to name the literal."""
     if NOT_XML.search(data.decode("utf-8")):
-        terms = (term.value for quad in ntriples.parse(lines) for term in (quad.subject, quad.predicate, quad.object))
+        terms = (term.value for quad in ntriples.parse(document) for term in (quad.subject, quad.predicate, quad.object))
         check_xml(terms, "the graph")
         raise DataError("the graph cannot be written in XML: it holds a character XML 1.0 cannot carry")
 
@@ -112,39 +116,53 @@ def render(graph: Graph, fmt: Format, context: dict) -> bytes:
     graph = canonical(graph)
     if fmt.name == "jsonld":
         return document(nodes_of(graph, context), context)
-    return write_lines([(None, ntriples.in_order(ntriples.from_triples(graph)))], fmt)
+    # N-Triples lines are N-Quads in the default graph
+    return write_lines([ntriples.in_order(ntriples.from_triples(graph))], fmt)
 
 
 class Exporter:
     """The exports of a data graph and its ontology. Each part is put in order once, as N-Triples lines, and
-    shared by every format: it costs more than most of the writing."""
+    shared by every format: it costs more than most of the writing. The data's named graphs (``named_graphs``)
+    are found once too, and only when a quad format asks for them."""
 
     def __init__(self, data: Graph, ontology: Graph):
-        self._hold(ntriples.from_triples(canonical(data)), ontology)
+        lines = ntriples.in_order(ntriples.from_triples(canonical(data)))
+        self._hold(ontology, lambda: lines,
+                   lambda: {name: ntriples.in_graph(part, name) for name, part in partition(lines).items()})
 
     @classmethod
-    def from_dump(cls, path: Path, ontology: Graph) -> "Exporter":
-        """The exports of a build's data dump (``yuetang.nt``), read as lines: the build wrote them with the
-        engine, so they need no parsing. (The on-disk store is no source for exports: Oxigraph stores literals by
-        value, so "2.50"^^xsd:decimal comes back as "2.5" and xsd:nonNegativeInteger as xsd:integer.)"""
+    def from_dump(cls, triples: Path, quads: Path, ontology: Graph) -> "Exporter":
+        """The exports of a build's data dumps, ``yuetang.nt`` and ``yuetang.nq``, read as lines: the build wrote
+        them with the engine, in order, so they need no parsing, and the N-Quads dump holds the data's named
+        graphs as the build found them, so they are not worked out again. Each dump is read only when a format
+        needs it. (The on-disk store is no source for exports: Oxigraph stores literals by value, so
+        "2.50"^^xsd:decimal comes back as "2.5" and xsd:nonNegativeInteger as xsd:integer.)"""
         exporter = cls.__new__(cls)
-        exporter._hold(ntriples.split(Path(path).read_bytes()), ontology)
+        exporter._hold(ontology, lambda: ntriples.in_order(ntriples.split(Path(triples).read_bytes())),
+                       lambda: {URIRef(name): lines for name, lines in
+                                sorted(ntriples.by_graph(ntriples.split(Path(quads).read_bytes())).items())})
         return exporter
 
-    def _hold(self, data_lines: list[bytes], ontology: Graph) -> None:
+    def _hold(self, ontology: Graph, data_lines: Callable[[], list[bytes]],
+              data_graphs: Callable[[], dict[URIRef, list[bytes]]]) -> None:
         self.ontology = canonical(ontology)
         self.context = context_of(ontology)
-        self.lines = {"data": ntriples.in_order(data_lines),
-                      "ontology": ntriples.in_order(ntriples.from_triples(self.ontology))}
+        self._ontology_lines = ntriples.in_order(ntriples.from_triples(self.ontology))
+        self._data_lines, self._data_graphs = cache(data_lines), cache(data_graphs)
+
+    def lines(self, part: str) -> list[bytes]:
+        """The N-Triples lines of ``data`` or ``ontology``, in order."""
+        return self._data_lines() if part == "data" else self._ontology_lines
 
     def named_graphs(self, what: str) -> list[tuple[URIRef, list[bytes]]]:
-        """The (graph name, lines) of ``what`` in the quad formats (``named_graphs``), each graph in order."""
+        """The (graph name, N-Quads lines) of ``what`` in the quad formats (``named_graphs``), each graph's lines
+        in order."""
         parts = []
         for part in PARTS[check_what(what)]:
             if part == "data":
-                parts += partition(self.lines["data"]).items()
+                parts += self._data_graphs().items()
             else:
-                parts.append((ONTOLOGY_GRAPH, self.lines["ontology"]))
+                parts.append((ONTOLOGY_GRAPH, ntriples.in_graph(self._ontology_lines, ONTOLOGY_GRAPH)))
         return parts
 
     def export(self, what: str, fmt: Format) -> bytes:
@@ -153,15 +171,15 @@ class Exporter:
         if fmt.name == "jsonld":
             nodes = []
             if "data" in parts:
-                nodes += Compactor(self.context).nodes(ntriples.parse(self.lines["data"]))
+                nodes += Compactor(self.context).nodes(self.lines("data"))
             if "ontology" in parts:
                 nodes += nodes_of(self.ontology, self.context)
             return document(nodes, self.context)
         if fmt.quads:
-            return write_lines(self.named_graphs(what), fmt)
+            return write_lines([lines for _, lines in self.named_graphs(what)], fmt)
         if len(parts) == 1:
-            return write_lines([(None, self.lines[parts[0]])], fmt)
-        return write_lines([(None, ntriples.in_order(self.lines["data"] + self.lines["ontology"]))], fmt)
+            return write_lines([self.lines(parts[0])], fmt)
+        return write_lines([ntriples.in_order(self.lines("data") + self.lines("ontology"))], fmt)
 
 
 def export(data: Graph, ontology: Graph, what: str, fmt: Format) -> bytes:

@@ -55,6 +55,7 @@ CREATE TABLE chart_link (iri TEXT NOT NULL, role TEXT NOT NULL, position INTEGER
 CREATE TABLE reconcile_entity (iri TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE reconcile_code (code TEXT NOT NULL, iri TEXT NOT NULL, PRIMARY KEY (code, iri)) WITHOUT ROWID;
 CREATE TABLE reconcile_type (id TEXT PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE community (iri TEXT PRIMARY KEY, community INTEGER NOT NULL);
 """
 # A one-letter text is inside most keys: past this many candidate rows an infix search stops (exact and prefix
 # matches, which rank first, come from the key index and are always complete).
@@ -209,6 +210,30 @@ class Index:
             attributes = json.loads(data)
             graph.add_edge(source, target, key=attributes["predicate"], **attributes)
         return graph
+
+    def entity_graph(self) -> nx.Graph:
+        """The projection as ``analytics.undirected`` makes it (nodes, and their neighbours, in the same order),
+        read from the nodes' IRIs and the edges' ends alone: what ``stats --graph`` computes on, without decoding
+        any node's or edge's data. A MultiDiGraph lists its edges by source, in the order of the nodes (by IRI),
+        then as added; the first edge between two nodes is the one that orders them in the simple graph."""
+        simple = nx.Graph()
+        simple.add_nodes_from(iri for (iri,) in self.db.execute("SELECT iri FROM node ORDER BY iri"))
+        simple.add_edges_from(self.db.execute("SELECT source, target FROM edge WHERE source != target "
+                                              "ORDER BY source, rowid"))
+        return simple
+
+    def names(self) -> dict[str, dict]:
+        """The iri and zh/en labels of every node (``analytics.graph_summary``'s attributes)."""
+        rows = self.db.execute("SELECT iri, json_extract(summary, '$.label_zh'), json_extract(summary, '$.label_en') "
+                               "FROM node")
+        return {iri: {"iri": iri, "label_zh": zh, "label_en": en} for iri, zh, en in rows}
+
+    def communities(self) -> list[list[str]]:
+        """The projection's communities as the build found them (``analytics.communities``), by number."""
+        found: dict[int, list[str]] = {}
+        for iri, number in self.db.execute("SELECT iri, community FROM community ORDER BY community, iri"):
+            found.setdefault(number, []).append(iri)
+        return list(found.values())
 
     # Names
 

@@ -16,6 +16,7 @@ because a 1.0 processor would read ``unit:X`` as a compact IRI on the term.
 """
 
 import json
+from collections.abc import Iterable
 from json.encoder import encode_basestring as _string  # json.dumps of a str, ensure_ascii=False
 
 import pyoxigraph as ox
@@ -41,7 +42,10 @@ COMMON_TERMS = {
     "referenceContext": {"@id": "nif:referenceContext", "@type": "@id"},
 }
 
-_RDF_TYPE, _XSD_STRING = str(RDF.type), str(XSD.string)
+_RDF_TYPE, _XSD_STRING, _LANG_STRING = str(RDF.type), str(XSD.string), str(RDF.langString)
+_OPEN, _QUOTE = ord("<"), ord('"')
+_NO_TERMS: dict[str, str] = {}
+_LANGUAGE_MAP = "@language"
 _PROPERTY_TYPES = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDF.Property)
 
 
@@ -114,18 +118,30 @@ def _write(value, newline: str, write) -> None:
     if isinstance(value, str):
         write(_string(value))
     elif isinstance(value, dict | list) and value:
+        # A string member is written in the same call as its key or comma: most values are strings, and a call
+        # per value was most of the writing's time.
         inner = newline + "  "
+        separator = inner
         if isinstance(value, dict):
             write("{")
-            for index, key in enumerate(sorted(value)):
-                write(("," if index else "") + inner + _string(key) + ": ")
-                _write(value[key], inner, write)
+            for key in sorted(value):
+                item = value[key]
+                if type(item) is str:
+                    write(separator + _string(key) + ": " + _string(item))
+                else:
+                    write(separator + _string(key) + ": ")
+                    _write(item, inner, write)
+                separator = "," + inner
             write(newline + "}")
         else:
             write("[")
-            for index, item in enumerate(value):
-                write(("," if index else "") + inner)
-                _write(item, inner, write)
+            for item in value:
+                if type(item) is str:
+                    write(separator + _string(item))
+                else:
+                    write(separator)
+                    _write(item, inner, write)
+                separator = "," + inner
             write(newline + "]")
     else:
         write(json.dumps(value))
@@ -140,8 +156,9 @@ def compact(graph: Graph, context: dict) -> bytes:
 
 
 def document(nodes: list[dict], context: dict) -> bytes:
-    """The dump of compact ``nodes`` under ``context``: arrays sorted, keys sorted, UTF-8."""
-    canonical = [_canonical(node) for node in nodes]
+    """The dump of compact ``nodes`` under ``context``, whose arrays are sorted (``_canonical``; ``nodes_of`` and
+    ``Compactor`` give them so): nodes sorted, keys sorted, UTF-8."""
+    canonical = list(nodes)
     ids = [node.get("@id") for node in canonical]
     if all(isinstance(i, str) for i in ids) and len(set(ids)) == len(ids) and all(min(n) == "@id" for n in canonical):
         # Nodes with distinct ids, each written "@id" first, differ first in their id: sorting by the written id
@@ -154,17 +171,18 @@ def document(nodes: list[dict], context: dict) -> bytes:
 
 def nodes_of(graph: Graph, context: dict) -> list[dict]:
     """``graph`` compacted by rdflib's JSON-LD writer, which knows RDF lists (the ontology's OWL unions): the
-    node objects of its ``@graph``."""
+    node objects of its ``@graph``, their arrays sorted."""
     written = json.loads(graph.serialize(format="json-ld", context=context, encoding="utf-8"))
     if "@graph" in written:
-        return written["@graph"]
+        return [_canonical(node) for node in written["@graph"]]
     node = {k: v for k, v in written.items() if k != "@context"}  # rdflib writes a lone node without @graph
-    return [node] if node else []
+    return [_canonical(node)] if node else []
 
 
 class Compactor:
-    """Compact JSON-LD node objects written straight from Oxigraph triples, a node per subject: what rdflib's
-    writer does for the data, without its in-memory graph (minutes and gigabytes at a million triples).
+    """Compact JSON-LD node objects written straight from the engine's N-Triples lines (``ntriples``), a node per
+    subject: what rdflib's writer does for the data, without its in-memory graph (minutes and gigabytes at a
+    million triples), nor a Python object per term (seconds).
 
     Each value goes under the context's term that fits it (an IRI under a term coercing to ``@id``, a language
     string in a language map, a typed literal under the term of its datatype, anything else under a term without
@@ -172,9 +190,8 @@ class Compactor:
     to the same triples. Lexical forms are kept as strings: "28"^^xsd:decimal stays "28".
 
     >>> compactor = Compactor(context_of(Graph()))
-    >>> import pyoxigraph as ox
-    >>> s, label = ox.NamedNode("https://w3id.org/yuetang-kg/id/place/x"), ox.NamedNode(str(RDFS.label))
-    >>> compactor.nodes([ox.Triple(s, label, ox.Literal("岳塘", language="zh"))])
+    >>> line = f'<https://w3id.org/yuetang-kg/id/place/x> <{RDFS.label}> "岳塘"@zh .'.encode()
+    >>> compactor.nodes([line])
     [{'@id': 'https://w3id.org/yuetang-kg/id/place/x', 'label': {'zh': '岳塘'}}]
     """
 
@@ -188,6 +205,8 @@ class Compactor:
 
         self._classes = {expand(value): name for name, value in context.items()
                          if isinstance(value, str) and name not in prefixes}
+        self._compacted: dict[str, str] = {}  # IRI → as written: an IRI recurs as object on many nodes
+        self._rules: dict[tuple, tuple[str, object]] = {}
         self._terms: dict[str, dict[str, str]] = {}  # predicate IRI → {value shape → term}
         for name, definition in context.items():
             if isinstance(definition, dict):
@@ -200,6 +219,12 @@ class Compactor:
     def _compact_iri(self, iri: str) -> str:
         """``prefix:name`` when the IRI's namespace (up to its last ``#``, else ``/``, else ``:``) is a prefix of the
         context, as rdflib's writer shortens IRIs; else the IRI."""
+        compacted = self._compacted.get(iri)
+        if compacted is None:
+            compacted = self._compacted[iri] = self._shorten(iri)
+        return compacted
+
+    def _shorten(self, iri: str) -> str:
         for delimiter in "#/:":
             at = iri.rfind(delimiter)
             if at > -1:
@@ -207,45 +232,100 @@ class Compactor:
                 return f"{prefix}:{iri[at + 1 :]}" if prefix else iri
         return iri
 
-    def _entry(self, predicate: str, term) -> tuple[str, object, str | None]:
-        """The key a value goes under, the value, and its language when it goes into a language map."""
-        terms = self._terms.get(predicate, {})
-        plain = terms.get("@plain")
-        if isinstance(term, ox.NamedNode | ox.BlankNode):
-            iri = self._compact_iri(term.value) if isinstance(term, ox.NamedNode) else f"_:{term.value}"
-            if "@id" in terms:
-                return terms["@id"], iri, None
-            return plain or self._compact_iri(predicate), {"@id": iri}, None
-        if term.language:
-            if "@language" in terms:
-                return terms["@language"], term.value, term.language
-            return plain or self._compact_iri(predicate), {"@value": term.value, "@language": term.language}, None
-        datatype = term.datatype.value
-        if datatype in terms:
-            return terms[datatype], term.value, None
-        if datatype == _XSD_STRING:
-            return plain or self._compact_iri(predicate), term.value, None
-        value = {"@value": term.value, "@type": self._compact_iri(datatype)}
-        return plain or self._compact_iri(predicate), value, None
+    def _entry(self, predicate: str, term: bytes) -> tuple[str, object, str | None]:
+        """The key a value (a term as the lines write it) goes under, the value, and its language when it goes into
+        a language map."""
+        if term[0] != _QUOTE:  # an IRI or a blank node
+            iri = self._compact_iri(term[1:-1].decode("utf-8")) if term[0] == _OPEN else term.decode("utf-8")
+            key, form = self._rule(predicate, None, None)
+            return key, {"@id": iri} if form else iri, None
+        value, language, datatype = _literal(term)
+        key, form = self._rule(predicate, language, datatype)
+        if form is None:
+            return key, value, None
+        if form is _LANGUAGE_MAP:
+            return key, value, language
+        return key, {"@value": value, form[0]: form[1]}, None
 
-    def nodes(self, triples) -> list[dict]:
-        """The node objects of ``triples`` (Oxigraph triples or quads, whose graph is ignored)."""
-        found: dict[str, dict] = {}
-        for triple in triples:
-            subject = triple.subject
-            node_id = subject.value if isinstance(subject, ox.NamedNode) else f"_:{subject.value}"
-            node = found.setdefault(node_id, {"@id": node_id})
-            predicate = triple.predicate.value
-            if predicate == _RDF_TYPE and isinstance(triple.object, ox.NamedNode):
-                kind = triple.object.value
+    def _rule(self, predicate: str, language: str | None, datatype: str | None) -> tuple[str, object]:
+        """Where a value of ``predicate`` goes (an IRI when it has no datatype), and in which form: as it is
+        (None), in a language map, as a node reference (an IRI's, True), or as a value object (the pair to write
+        beside ``@value``). The same for every value of a predicate, language and datatype: found once."""
+        rule = self._rules.get((predicate, language, datatype))
+        if rule is None:
+            rule = self._rules[predicate, language, datatype] = self._find_rule(predicate, language, datatype)
+        return rule
+
+    def _find_rule(self, predicate: str, language: str | None, datatype: str | None) -> tuple[str, object]:
+        terms = self._terms.get(predicate, _NO_TERMS)
+        fallback = terms.get("@plain") or self._compact_iri(predicate)
+        if datatype is None:
+            return (terms["@id"], None) if "@id" in terms else (fallback, True)
+        if language:
+            return (terms["@language"], _LANGUAGE_MAP) if "@language" in terms else (fallback, ("@language", language))
+        if datatype in terms:
+            return terms[datatype], None
+        if datatype == _XSD_STRING:
+            return fallback, None
+        return fallback, ("@type", self._compact_iri(datatype))
+
+    def nodes(self, lines: Iterable[bytes]) -> list[dict]:
+        """The node objects of N-Triples ``lines`` as Oxigraph writes them, their arrays sorted as ``_canonical``
+        sorts them. Only arrays are sorted, in place: the nodes' other values hold none, and copying a million
+        nodes to sort a few arrays cost seconds."""
+        found = self._unsorted(lines)
+        for node in found:
+            for value in node.values():
+                if isinstance(value, list):
+                    value.sort(key=_sort_key)
+                elif isinstance(value, dict):  # a language map's arrays (a value object holds none)
+                    for texts in value.values():
+                        if isinstance(texts, list):
+                            texts.sort(key=_sort_key)
+        return found
+
+    def _unsorted(self, lines: Iterable[bytes]) -> list[dict]:
+        found: dict[bytes, dict] = {}
+        predicates: dict[bytes, str] = {}
+        subject = node = None
+        for line in lines:
+            # ``S P O .`` with single spaces; neither an IRI nor a blank node holds a space (``ntriples``)
+            cut = line.index(b" ")
+            if line[:cut] != subject:
+                subject = line[:cut]
+                node = found.get(subject)
+                if node is None:
+                    node_id = subject[1:-1].decode("utf-8") if subject[0] == _OPEN else subject.decode("utf-8")
+                    node = found[subject] = {"@id": node_id}
+            after = line.index(b" ", cut + 1)
+            predicate = predicates.get(line[cut:after])
+            if predicate is None:
+                predicate = predicates[line[cut:after]] = line[cut + 2 : after - 1].decode("utf-8")
+            term = line[after + 1 : -2]
+            if predicate == _RDF_TYPE and term[0] == _OPEN:
+                kind = term[1:-1].decode("utf-8")
                 _add(node, "@type", self._classes.get(kind) or self._compact_iri(kind))
                 continue
-            key, value, language = self._entry(predicate, triple.object)
+            key, value, language = self._entry(predicate, term)
             if language is None:
                 _add(node, key, value)
             else:
                 _add(node.setdefault(key, {}), language, value)
         return list(found.values())
+
+
+def _literal(term: bytes) -> tuple[str, str | None, str]:
+    """A literal as the lines write it: its lexical form, language and datatype. Oxigraph escapes only with a
+    backslash, so a literal without one is its text between the quotes; the others are read by the engine."""
+    if b"\\" in term:
+        (triple,) = ox.parse(b"<urn:x:s> <urn:x:p> " + term + b" .", format=ox.RdfFormat.N_TRIPLES)
+        literal = triple.object
+        return literal.value, literal.language, literal.datatype.value
+    end = term.rindex(b'"')
+    value, suffix = term[1:end].decode("utf-8"), term[end + 1 :]
+    if suffix[:1] == b"@":
+        return value, suffix[1:].decode("ascii"), _LANG_STRING
+    return value, None, suffix[3:-1].decode("utf-8") if suffix else _XSD_STRING
 
 
 def _add(holder: dict, key: str, value) -> None:

@@ -35,6 +35,11 @@ class Paths:
     def built_graph(self) -> Path:
         return self.out / "yuetang.nt"
 
+    @property
+    def built_graphs(self) -> Path:
+        """The data's named graphs, as the build wrote them (N-Quads)."""
+        return self.out / "yuetang.nq"
+
 
 def default_paths(here: Path = Path()) -> Paths:
     """The folders a command uses when none is named: the checkout's when ``here`` is one, else this
@@ -90,15 +95,16 @@ def load_graphs(paths: Paths, progress=lambda message: None) -> tuple[Graph, Gra
     return data, ontology
 
 
-def load_exporter(paths: Paths, progress=lambda message: None) -> "Exporter":  # noqa: F821 - imported below
-    """The exports of the built graph: from its N-Triples dump, read as lines once it is checked against the build
-    report (nothing parses it), or from the graph built in memory when not built yet."""
+def load_exporter(paths: Paths, quads: bool = False, progress=lambda message: None) -> "Exporter":  # noqa: F821
+    """The exports of the built graph: from its dumps, read as lines once the one that the format reads (the
+    N-Quads one for the ``quads`` formats, else the N-Triples one) is checked against the build report (nothing
+    parses them), or from the graph built in memory when not built yet."""
     from .export import Exporter
     from .ontology import load_ontology
 
     if (paths.out / REPORT_NAME).exists():
-        check_build(paths, outputs=(paths.built_graph.name,))
-        return Exporter.from_dump(paths.built_graph, load_ontology(paths.ontology))
+        check_build(paths, outputs=((paths.built_graphs if quads else paths.built_graph).name,))
+        return Exporter.from_dump(paths.built_graph, paths.built_graphs, load_ontology(paths.ontology))
     return Exporter(*load_graphs(paths, progress))
 
 
@@ -150,30 +156,55 @@ def built_store(paths: Paths) -> Path | None:
     return None if store is None else paths.out / store["folder"]
 
 
-def load_projection(paths: Paths, progress=lambda message: None) -> "nx.MultiDiGraph":  # noqa: F821
-    """The entity graph (``project.to_networkx``): read from the build's index, or projected from a graph built
-    in memory when not built yet; the dump is never parsed for it."""
+def _built_index(paths: Paths) -> "Index | None":  # noqa: F821 - imported below, when needed
+    """The explorer's index of a checked build, opened; None when there is none (a graph built in memory)."""
     from .index import Index
-    from .project import to_networkx
 
     if (paths.out / REPORT_NAME).exists():
         report = check_build(paths, outputs=())
         if "index" in report:
-            index = Index(paths.out / report["index"]["file"])
-            try:
-                return index.projection()
-            finally:
-                index.close()
+            return Index(paths.out / report["index"]["file"])
+    return None
+
+
+def load_projection(paths: Paths, progress=lambda message: None) -> "nx.MultiDiGraph":  # noqa: F821
+    """The entity graph (``project.to_networkx``): read from the build's index, or projected from a graph built
+    in memory when not built yet; the dump is never parsed for it."""
+    from .project import to_networkx
+
+    index = _built_index(paths)
+    if index is not None:
+        try:
+            return index.projection()
+        finally:
+            index.close()
     data, ontology = load_graphs(paths, progress)
     return to_networkx(data, ontology)
 
 
+def load_graph_summary(paths: Paths, progress=lambda message: None) -> dict:
+    """``analytics.summary`` of the entity graph: from the build's index, which holds what it needs (the
+    communities found at build time, the nodes' names, the edges' ends), or of a projection built in memory
+    when not built yet."""
+    from . import analytics
+
+    index = _built_index(paths)
+    if index is None:
+        return analytics.summary(load_projection(paths, progress))
+    try:
+        simple = index.entity_graph()
+        found = analytics.in_order(simple, index.communities())
+        return analytics.graph_summary(simple, index.meta["relations"], found, index.names().__getitem__)
+    finally:
+        index.close()
+
+
 def load_counts(paths: Paths, progress=lambda message: None) -> dict:
     """Triples and instances per class: from the build report, else counted on a graph built in memory."""
-    from .build import class_counts
-
     if (paths.out / REPORT_NAME).exists():
         report = check_build(paths, outputs=(), index=False)
         return {"triples": report["triples"], "classes": report["classes"]}
+    from .build import class_counts  # the build's modules take seconds to import: only when it runs
+
     data, _ = load_graphs(paths, progress)
     return {"triples": len(data), "classes": class_counts(data)}

@@ -1,8 +1,8 @@
 """What the explorer's index holds, computed from the graph as built (``build`` calls ``write_explorer_index``):
 the rows of each table of ``index.Index``, made by the same functions that drew the pages from the whole graph
 before (the projection, labels, span targets, completion terms, the pinyin of each document, the charts, the
-reconciliation cards), so that a page read from the index shows what it showed then, and the server computes
-nothing that grows with the graph when it starts.
+reconciliation cards, the communities), so that a page read from the index shows what it showed then, and the
+server computes nothing that grows with the graph when it starts.
 """
 
 from dataclasses import asdict
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
+from ..analytics import communities
 from ..index import INDEX_NAME, dumps, spellings, summary, write_index
 from ..project import kind_and_slug, observations, to_networkx
 from ..reconcile import entity_rows
@@ -69,6 +70,9 @@ def tables(graph: Graph, ontology: Graph, comparisons: list[charts.Comparison] =
         "reading": sorted(readings),
         **chart_rows(drawn),
         **entity_rows(projection),
+        # Louvain takes seconds on a corpus, in Python: found once here, with the seed `stats --graph` used
+        "community": sorted((iri, number) for number, members in enumerate(communities(projection))
+                            for iri in members),
     }
     return found, meta
 
