@@ -133,7 +133,7 @@ def test_the_site_serves_every_page_without_parsing_the_graph(built, catalogue, 
 
 
 PER_COPY = {"node", "edge", "document", "span", "reading", "chart", "chart_link", "reconcile_entity",
-            "reconcile_code"}
+            "reconcile_code", "community"}
 SHARED = {"meta", "reconcile_type"}  # the ontology's terms, labels and spellings and the prefixes: once
 QIXING = "https://w3id.org/yuetang-kg/id/place/zhaoshan-qixing-cun"
 DOCUMENT = "https://w3id.org/yuetang-kg/id/document/yuetang-2024"
