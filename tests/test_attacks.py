@@ -75,19 +75,10 @@ def test_workers_say_how_they_are_isolated(built, catalogue):
             site.workers.close()
 
 
-def _worker_address_spaces() -> list[int]:
-    """The mapped size (VmSize, bytes) of each query worker this process started."""
-    sizes = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
-            command = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:  # gone meanwhile
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if int(fields["PPid"]) == os.getpid() and b"yuetang_kg.web.workers" in command:
-            sizes.append(int(fields["VmSize"].split()[0]) * 1024)
-    return sizes
+def _address_space(pid: int) -> int:
+    """The mapped size (VmSize) of a process, in bytes."""
+    status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    return int(next(line for line in status.splitlines() if line.startswith("VmSize:")).split()[1]) * 1024
 
 
 def test_a_fresh_worker_leaves_most_of_its_memory_bound_to_queries(built, catalogue):
@@ -96,7 +87,7 @@ def test_a_fresh_worker_leaves_most_of_its_memory_bound_to_queries(built, catalo
     site = Site(built.out, catalogue, Settings(workers=2, memory_mb=512))
     try:
         site.workers.start()
-        sizes = _worker_address_spaces()
+        sizes = [_address_space(pid) for pid in _query_workers()]
         assert len(sizes) == 2
         assert max(sizes) < 512 * 2**20 // 3, sizes
     finally:
@@ -277,12 +268,13 @@ def test_bad_serve_options_give_one_line(options, named, cli_paths):
     assert named in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("damage", ["truncated", "empty", "stale", "no report"])
+@pytest.mark.parametrize("damage", ["truncated", "empty", "stale", "charts edited", "no report"])
 def test_a_broken_or_stale_build_is_refused_in_one_line(damage, built, repo_paths, tmp_path):
     out = tmp_path / "dist"
     data = tmp_path / "graph_data"
-    subprocess.run(["cp", "-r", str(built.outputs[0].parent), str(out)], check=True)
-    subprocess.run(["cp", "-r", str(repo_paths.data), str(data)], check=True)
+    viz = tmp_path / "viz"
+    for source, copy in ((built.outputs[0].parent, out), (repo_paths.data, data), (repo_paths.viz, viz)):
+        subprocess.run(["cp", "-r", str(source), str(copy)], check=True)
     nt = out / "yuetang.nt"
     if damage == "truncated":
         lines = nt.read_bytes().splitlines(keepends=True)
@@ -292,10 +284,14 @@ def test_a_broken_or_stale_build_is_refused_in_one_line(damage, built, repo_path
     elif damage == "stale":
         facts = data / "facts" / "00-core.yaml"
         facts.write_text(facts.read_text(encoding="utf-8") + "\n# edited after the build\n", encoding="utf-8")
+    elif damage == "charts edited":  # drawn into the index at build time: serving the old charts would mislead
+        charts = viz / "charts.yaml"
+        charts.write_text(charts.read_text(encoding="utf-8") + "\n# edited after the build\n", encoding="utf-8")
     else:
         (out / "build-report.json").unlink()
     done = subprocess.run(
-        [_yuetang_kg(), "serve", "--data", str(data), "--ontology", str(repo_paths.ontology), "--out", str(out)],
+        [_yuetang_kg(), "serve", "--data", str(data), "--ontology", str(repo_paths.ontology), "--out", str(out),
+         "--viz", str(viz)],
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rdflib import RDF, Graph
 
-from .bundle import REPORT_NAME, file_sha256, inputs_hash
+from .bundle import CHARTS_FILE, REPORT_NAME, file_sha256, inputs_hash
 from .describe import DEFAULT_BASE_URL, Release, release_date
 from .errors import DataError
 from .facts import Facts, load_facts
@@ -100,21 +100,23 @@ def build(
     ``base_url`` is where the app will serve them, for the description's links; the comparisons that ``viz``'s
     ``charts.yaml`` defines are charted into the explorer's index (none without ``viz``)."""
     comparisons = [] if viz is None else load_comparisons(viz)
+    charts = None if viz is None else file_sha256(Path(viz) / CHARTS_FILE)
     progress(f"reading facts from {graph_data}")
     facts, graph, ontology = build_graph(graph_data, ontology_dir)
     progress(f"mapped and validated {len(graph)} triples")
     result = write_build(out, graph, ontology, release_of(graph_data, ontology_dir, base_url), progress, facts.files,
-                         comparisons)
+                         comparisons, charts)
     result.facts = facts
     return result
 
 
 def write_build(out: Path, graph: Graph, ontology: Graph, release: Release,
                 progress: Callable[[str], None] = lambda message: None, facts_files: list[str] = (),
-                comparisons: list[Comparison] = ()) -> BuildResult:
+                comparisons: list[Comparison] = (), charts_sha256: str | None = None) -> BuildResult:
     """Write a build folder for ``graph``: the published files, the query store, the explorer's index (with the
-    ``comparisons`` charted) and the build report (what ``serve`` reads). ``build`` makes one from the facts;
-    tests make one from any graph."""
+    ``comparisons`` charted) and the build report (what ``serve`` reads; ``charts_sha256`` is the hash of the
+    ``charts.yaml`` the comparisons came from). ``build`` makes one from the facts; tests make one from any
+    graph."""
     out = Path(out)
     result = BuildResult(graph, ontology, None, out)
     result.outputs += Publication(graph, ontology, release).write(out, progress)
@@ -130,6 +132,8 @@ def write_build(out: Path, graph: Graph, ontology: Graph, release: Release,
         "classes": class_counts(graph),
         "facts_files": list(facts_files),
         "inputs_sha256": release.inputs_sha256,
+        # the charts are drawn into the index: an edit of charts.yaml since makes the build stale, as one of the facts
+        "charts_sha256": charts_sha256,
         # an installed copy has no git history to date its inputs by: serve reads the date from here
         "issued": None if release.issued is None else str(release.issued),
         "store": {"folder": STORE_DIR, "triples": stored},

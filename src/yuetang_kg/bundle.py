@@ -15,6 +15,8 @@ from pathlib import Path
 REPORT_NAME = "build-report.json"
 # The checkout's folders, by role: curated inputs, ontology, query catalogue, view definitions, build output.
 FOLDERS = {"data": "graph_data", "ontology": "ontology", "queries": "queries", "viz": "viz", "out": "dist"}
+# The chart definitions in the viz folder: drawn into the build's index, so hashed into its report too.
+CHARTS_FILE = "charts.yaml"
 # The inputs whose content the report hashes: a change to any of them makes a build stale.
 INPUT_SUFFIXES = frozenset({".yaml", ".ttl", ".txt"})
 # Where the wheel puts the folders, inside the package.

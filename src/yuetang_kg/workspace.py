@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rdflib import XSD, Graph, Literal
 
-from .bundle import FOLDERS, REPORT_NAME, file_sha256, inputs_hash, installed_root
+from .bundle import CHARTS_FILE, FOLDERS, REPORT_NAME, file_sha256, inputs_hash, installed_root
 from .errors import DataError
 
 
@@ -139,6 +139,9 @@ def check_build(paths: Paths, outputs: Iterable[str] | None = None, index: bool 
             raise DataError(f"missing, though the build wrote it; {fix}", str(path))
         if file_sha256(path) != written["sha256"]:
             raise DataError(f"differs from what the build wrote (cut short or changed since); {fix}", str(path))
+    charts = paths.viz / CHARTS_FILE
+    if report.get("charts_sha256") and charts.is_file() and file_sha256(charts) != report["charts_sha256"]:
+        raise DataError(f"edited since the build, which drew its charts into the explorer's index; {fix}", str(charts))
     inputs_here = paths.data.is_dir() and paths.ontology.is_dir()
     if inputs_here and inputs_hash(paths.data, paths.ontology) != report.get("inputs_sha256"):
         raise DataError(f"built from other inputs than {paths.data} and {paths.ontology} hold now (edited "

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 
+from ..bundle import CHARTS_FILE
 from ..errors import DataError
 from ..project import kind_and_slug
 from ..views import read_definitions
 from .resources import local_path
 
-CHARTS_FILE = "charts.yaml"
 _KEYS = {"name", "title_zh", "title_en", "variables", "about"}
 WIDTH, LABEL_W, BAR_W, ROW_H = 760, 250, 330, 30
 FONT = "WenQuanYi Micro Hei, Noto Sans CJK SC, sans-serif"
