@@ -29,6 +29,14 @@ CATALOGUE = sorted(path.stem for path in (ROOT / "queries").glob("*.rq"))
           "{ VALUES (?o) { (1) } ?s where:x ?o }")),
         ('SELECT * WHERE { ?s ?p "}" . { SELECT ?s WHERE { ?s ?q ?o } } }',
          'SELECT * WHERE { VALUES (?o) { (1) } ?s ?p "}" . { SELECT ?s WHERE { ?s ?q ?o } } }'),
+        # a sub-SELECT that projects ?o is bound inside too, so that the engine evaluates it for that value only
+        ("SELECT * { { SELECT DISTINCT ?o ?s WHERE { ?s ?q ?o } } }",
+         "SELECT * { VALUES (?o) { (1) } { SELECT DISTINCT ?o ?s WHERE { VALUES (?o) { (1) } ?s ?q ?o } } }"),
+        ("SELECT * { { SELECT ?s (COUNT(?x) AS ?n) { { SELECT ?o ?s { ?s ?q ?o } } ?s ?r ?x } GROUP BY ?s } }",
+         ("SELECT * { VALUES (?o) { (1) } { SELECT ?s (COUNT(?x) AS ?n) { { SELECT ?o ?s { ?s ?q ?o } } ?s ?r ?x } "
+          "GROUP BY ?s } }")),
+        ("SELECT * { { SELECT ?o { ?s ?q ?o } LIMIT 1 } { SELECT (MAX(?x) AS ?o) { ?s ?q ?x } } }",
+         "SELECT * { VALUES (?o) { (1) } { SELECT ?o { ?s ?q ?o } LIMIT 1 } { SELECT (MAX(?x) AS ?o) { ?s ?q ?x } } }"),
     ],
 )
 def test_values_block_opens_the_outermost_where_group(query, expected):
