@@ -15,14 +15,21 @@ for each N in ``--copies`` and records, as a Markdown table on stdout:
   after those requests (what it computes on start or on a first request shows there);
 - as whole processes: ``yuetang-kg query village_industries``, ``stats --graph`` and ``export`` in every format.
 
+``catalogue --out DIR [NAME …]`` times every catalogue query (or those named; their parameters' defaults bound) on
+raw pyoxigraph over DIR's store, each in a process of its own that is stopped past ``--limit`` seconds; with
+``--before FOLDER`` it times the same-named query of FOLDER (an older catalogue) right before each, so that both
+run under the same load, its parameters bound by the package in ``--before-src`` when given (an older ``src/``).
+
 A size whose step runs past ``--limit`` seconds is cut there and reported so; the server is always stopped.
 
     .venv/bin/yuetang-kg build
     .venv/bin/python benchmarks/scale.py run --copies 1 10 100 > results.md    # progress on stderr
+    .venv/bin/python benchmarks/scale.py catalogue --out /tmp/c100 --before OLD/queries --before-src OLD/src
 """
 
 import argparse
 import json
+import os
 import re
 import resource
 import shutil
@@ -44,10 +51,11 @@ from attack import tree_rss_mb  # benchmarks/ is on the path when a script here 
 
 from yuetang_kg.build import REPORT_NAME
 from yuetang_kg.bundle import file_sha256
-from yuetang_kg.catalogue import load_catalogue
+from yuetang_kg.catalogue import load_catalogue, parse_query_file
 from yuetang_kg.formats import FORMATS
 from yuetang_kg.index import ALIAS_ID, INDEX_NAME, SCHEMA
 from yuetang_kg.publication import CONTEXT_FILE
+from yuetang_kg.sparql_text import bind_values
 from yuetang_kg.store import STORE_DIR, OxigraphStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,6 +267,49 @@ def measure(copies: int, work: Path, limit: float, exports_up_to: int, reuse: bo
     return rows
 
 
+def time_query(store: Path, file: Path, repeat: int) -> None:
+    """Print the first and median run (ms) and the rows of one query file on raw pyoxigraph, as JSON."""
+    query = parse_query_file(file)
+    text = bind_values(query.text, query.bindings({}))
+    engine = ox.Store.read_only(str(store))
+    rows = []
+
+    def run():
+        answer = engine.query(text)
+        rows.append(len(list(answer)) if isinstance(answer, (ox.QuerySolutions, ox.QueryTriples)) else 1)
+
+    first, median = timed(run, repeat)
+    print(json.dumps({"first": first, "median": median, "rows": rows[0]}))
+
+
+def time_catalogue(out: Path, queries: Path, before: Path | None, before_src: Path | None, limit: float,
+                   repeat: int, names: list[str]):
+    """A row per catalogue query, as each is timed: raw first / median ms (and rows), the older query's before it
+    (its parameters bound by the package in ``before_src``, when given)."""
+
+    def timing(file: Path, src: Path | None = None) -> str:
+        if not file.exists():
+            return "—"
+        env = {**os.environ, "PYTHONPATH": str(src)} if src else None
+        try:
+            done = subprocess.run([sys.executable, __file__, "time-query", "--store", str(out / STORE_DIR), "--file",
+                                   str(file), "--repeat", str(repeat)], check=True, timeout=limit,
+                                  capture_output=True, text=True, env=env)
+        except subprocess.TimeoutExpired:
+            return f"> {limit:g} s (stopped)"
+        except subprocess.CalledProcessError as error:
+            return f"failed: {error.stderr.strip().splitlines()[-1]}"
+        got = json.loads(done.stdout)
+        return f"{got['first']:.1f} / {got['median']:.1f} ({got['rows']})"
+
+    for file in sorted(queries.glob("*.rq")):
+        if names and file.stem not in names:
+            continue
+        print(file.stem, file=sys.stderr)
+        old = timing(before / file.name, before_src) if before else ""
+        yield f"| {file.stem} | {old} | {timing(file)} |"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -272,7 +323,29 @@ def main() -> None:
     run.add_argument("--limit", type=float, default=600, help="seconds a step may take before it is cut")
     run.add_argument("--exports-up-to", type=int, default=100, help="time the exports only up to this many copies")
     run.add_argument("--reuse", action="store_true", help="measure a corpus already in --work rather than make it")
+    catalogue = commands.add_parser("catalogue", help="time every catalogue query on raw pyoxigraph")
+    catalogue.add_argument("--out", type=Path, required=True, help="a corpus (or build) folder")
+    catalogue.add_argument("--queries", type=Path, default=ROOT / "queries")
+    catalogue.add_argument("--before", type=Path, help="a folder of older .rq files to time beside each")
+    catalogue.add_argument("--before-src", type=Path, help="the src/ folder of the package that binds --before's")
+    catalogue.add_argument("--limit", type=float, default=120, help="seconds a query may take before it is cut")
+    catalogue.add_argument("--repeat", type=int, default=3, help="runs after the first (their median is kept)")
+    catalogue.add_argument("names", nargs="*", help="only these queries (default: every one)")
+    one = commands.add_parser("time-query", help=argparse.SUPPRESS)
+    one.add_argument("--store", type=Path, required=True)
+    one.add_argument("--file", type=Path, required=True)
+    one.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    if args.command == "time-query":
+        time_query(args.store, args.file, args.repeat)
+        return
+    if args.command == "catalogue":
+        print(f"{args.out}; raw pyoxigraph {ox.__version__}: first / median of {args.repeat} ms (rows)\n")
+        print("| query | before | after |\n|---|---:|---:|")
+        for row in time_catalogue(args.out, args.queries, args.before, args.before_src, args.limit,
+                                  args.repeat, args.names):
+            print(row, flush=True)
+        return
     if args.command == "corpus":
         print(f"{write_corpus(args.source, args.copies, args.out)} triples in {args.out}", file=sys.stderr)
         return

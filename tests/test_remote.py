@@ -2,11 +2,14 @@
 started here on 127.0.0.1, loaded by ``yuetang-kg load`` through the Graph Store Protocol, and asked every
 catalogue query through SPARQLWrapper; the answers must be those of the embedded store."""
 
+import doctest
+
 import pytest
 from click.testing import CliRunner
 from conftest import ENGINE_GRAPH, ROOT, built_dir, comparable_answer, free_port
 from rdflib import BNode, Literal, URIRef
 
+from yuetang_kg import sparql_text
 from yuetang_kg.cli import main
 from yuetang_kg.errors import DataError
 from yuetang_kg.remote import RemoteStore, bind_values, graph_store_url, query_form, strip_comments
@@ -29,11 +32,23 @@ CATALOGUE = sorted(path.stem for path in (ROOT / "queries").glob("*.rq"))
           "{ VALUES (?o) { (1) } ?s where:x ?o }")),
         ('SELECT * WHERE { ?s ?p "}" . { SELECT ?s WHERE { ?s ?q ?o } } }',
          'SELECT * WHERE { VALUES (?o) { (1) } ?s ?p "}" . { SELECT ?s WHERE { ?s ?q ?o } } }'),
+        # a sub-SELECT that projects ?o is bound inside too, so that the engine evaluates it for that value only
+        ("SELECT * { { SELECT DISTINCT ?o ?s WHERE { ?s ?q ?o } } }",
+         "SELECT * { VALUES (?o) { (1) } { SELECT DISTINCT ?o ?s WHERE { VALUES (?o) { (1) } ?s ?q ?o } } }"),
+        ("SELECT * { { SELECT ?s (COUNT(?x) AS ?n) { { SELECT ?o ?s { ?s ?q ?o } } ?s ?r ?x } GROUP BY ?s } }",
+         ("SELECT * { VALUES (?o) { (1) } { SELECT ?s (COUNT(?x) AS ?n) { { SELECT ?o ?s { ?s ?q ?o } } ?s ?r ?x } "
+          "GROUP BY ?s } }")),
+        ("SELECT * { { SELECT ?o { ?s ?q ?o } LIMIT 1 } { SELECT (MAX(?x) AS ?o) { ?s ?q ?x } } }",
+         "SELECT * { VALUES (?o) { (1) } { SELECT ?o { ?s ?q ?o } LIMIT 1 } { SELECT (MAX(?x) AS ?o) { ?s ?q ?x } } }"),
     ],
 )
 def test_values_block_opens_the_outermost_where_group(query, expected):
     assert bind_values(query, {"o": Literal(1)}).replace('"1"^^<http://www.w3.org/2001/XMLSchema#integer>',
                                                          "1") == expected
+
+
+def test_sparql_text_doctests():
+    assert doctest.testmod(sparql_text).failed == 0
 
 
 def test_bound_terms_are_written_by_rdflib_never_raw():

@@ -282,13 +282,14 @@ def query_command(name_or_file, expression, params, fmt, store, queries_dir, end
             text, bindings = sys.stdin.read(), {}
         else:
             path = Path(name_or_file)
+            folder = resolve_paths(queries=queries_dir).queries
             if path.suffix == ".rq" and path.exists():
                 query = parse_query_file(path)
+            elif name_or_file in {file.stem for file in folder.glob("*.rq")}:
+                query = parse_query_file(folder / f"{name_or_file}.rq")  # only this one read, not the catalogue
             else:
-                catalogue = load_catalogue(resolve_paths(queries=queries_dir).queries)
-                if name_or_file not in catalogue:
-                    raise DataError(f"no query named {name_or_file!r}; see yuetang-kg queries", "query")
-                query = catalogue[name_or_file]
+                load_catalogue(folder)  # says so if the folder holds no query at all
+                raise DataError(f"no query named {name_or_file!r}; see yuetang-kg queries", "query")
             text, bindings = query.text, query.bindings(dict(params))
     if graph and not endpoint:
         raise DataError("--graph names a graph on a remote endpoint: give --endpoint too", "--graph")

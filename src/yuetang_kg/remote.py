@@ -6,7 +6,7 @@ request and reads the answer, and ``deadline.exchange`` carries it (``BoundedWra
 
 Parameters on a remote engine: the SPARQL 1.1 Protocol has no way to send variable bindings, so a catalogue
 query's parameters are bound by inserting ``VALUES (?a ?b) { (<term> <term>) }`` at the start of the query's
-outermost WHERE group (``bind_values``). The terms are the validated parameter values written by rdflib's
+outermost WHERE group, and of each sub-SELECT that projects them (``bind_values``). The terms are the validated parameter values written by rdflib's
 ``n3()``, so nothing typed by a user lands in the query text raw. The embedded stores bind natively instead.
 
 ``--graph`` on a remote query is sent as the protocol's ``default-graph-uri``, which Oxigraph and Virtuoso both
