@@ -304,9 +304,16 @@ def _children(pid: int) -> list[int]:
 
 
 def _query_workers() -> list[int]:
-    """The query worker processes this test process has started."""
-    return [pid for pid in _children(os.getpid())
-            if "yuetang_kg.web.workers" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")]
+    """The query worker processes this test process has started (a worker being replaced may exit meanwhile)."""
+    found = []
+    for pid in _children(os.getpid()):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+        except FileNotFoundError:
+            continue
+        if "yuetang_kg.web.workers" in command:
+            found.append(pid)
+    return found
 
 
 def _alive(pid: int) -> bool:

@@ -357,7 +357,12 @@ class QueryWorkers:
             fresh = self._spawn()
             fresh.wait_ready()
         except WorkerFailed:
-            log.exception("a replacement query worker failed; the pool has one worker fewer")
+            if not self._closed:
+                log.exception("a replacement query worker failed; the pool has one worker fewer")
+            return
+        if self._closed:  # closed while the fresh worker started: ``close`` may not have seen it
+            self._all.discard(fresh)
+            fresh.kill()
             return
         self._idle.append(fresh)
         self.admission.release(client)
