@@ -176,13 +176,12 @@ def load_projection(paths: Paths, progress=lambda message: None) -> "nx.MultiDiG
     from .project import to_networkx
 
     index = _built_index(paths)
-    if index is not None:
-        try:
-            return index.projection()
-        finally:
-            index.close()
-    data, ontology = load_graphs(paths, progress)
-    return to_networkx(data, ontology)
+    if index is None:
+        return to_networkx(*load_graphs(paths, progress))
+    try:
+        return index.projection()
+    finally:
+        index.close()
 
 
 def load_graph_summary(paths: Paths, progress=lambda message: None) -> dict:
@@ -190,10 +189,11 @@ def load_graph_summary(paths: Paths, progress=lambda message: None) -> dict:
     communities found at build time, the nodes' names, the edges' ends), or of a projection built in memory
     when not built yet."""
     from . import analytics
+    from .project import to_networkx
 
     index = _built_index(paths)
-    if index is None:
-        return analytics.summary(load_projection(paths, progress))
+    if index is None:  # projected here: load_projection would check a report without an index a second time
+        return analytics.summary(to_networkx(*load_graphs(paths, progress)))
     try:
         simple = index.entity_graph()
         found = analytics.in_order(simple, index.communities())
