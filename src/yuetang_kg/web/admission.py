@@ -55,14 +55,21 @@ class Admission:
             turn = loop.create_future()
             self._waiting.setdefault(client, deque()).append(turn)
             self._held[client] = held + 1
+        # The turn itself is awaited, under a timer of the loop's: ``wait_for`` over a ``shield`` made three more
+        # futures and their callbacks for every query that waited, which at 8 clients on 2 workers is nearly every
+        # one. A turn ended by the timer or by a shutdown may have been granted meanwhile: ``_abandon`` then hands
+        # its slot on.
+        timer = loop.call_later(max(deadline - time.monotonic(), 0), _expire, turn)
         try:
-            await asyncio.wait_for(asyncio.shield(turn), max(deadline - time.monotonic(), 0))
-        except TimeoutError:
+            await turn
+        except _Late:
             self._abandon(client, turn)
             raise Busy("every query worker stayed busy until the time limit; try again shortly") from None
         except asyncio.CancelledError:  # only a server shutting down cancels a request (see workers.run)
             self._abandon(client, turn)
             raise Busy("the server is shutting down; try again shortly", retry_after=5) from None
+        finally:
+            timer.cancel()
         with self._lock:
             self._granted.discard(turn)
 
@@ -109,6 +116,15 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:  # a thread without a loop (the one that starts replacement workers)
         return None
+
+
+class _Late(Exception):
+    """A turn's wait reached its deadline."""
+
+
+def _expire(turn: asyncio.Future) -> None:
+    if not turn.done():
+        turn.set_exception(_Late())
 
 
 def _grant(turn: asyncio.Future) -> None:
