@@ -11,12 +11,18 @@ the deadline checks.
 
 An answer's head and its first body part also leave in one ``send``: uvicorn writes them apart, and on loopback
 each ``send`` runs the receiver's TCP path and wakes it, in the sender's time (two sends were a quarter of the
-server's CPU for a cheap query; see benchmarks/README.md).
+server's CPU for a cheap query; see benchmarks/README.md). An app that has its whole answer at hand writes it
+through the ``WHOLE_ANSWER`` extension of the request's scope, without uvicorn's two sends.
 """
 
 import asyncio
+from functools import partial
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
+
+# The scope extension by which an app that has its answer whole (``sparql.Endpoint``) writes it in one go.
+WHOLE_ANSWER = "yuetang.whole_answer"
 
 
 def bounded_protocol(header_timeout: float) -> type[HttpToolsProtocol]:
@@ -34,6 +40,7 @@ def bounded_protocol(header_timeout: float) -> type[HttpToolsProtocol]:
             super().on_headers_complete()
             if self.cycle is not before:  # a request began (not an upgrade)
                 self.cycle.transport = _HeadWithBody(self.transport, self.cycle, self.loop)
+                self.scope["extensions"] = {WHOLE_ANSWER: partial(_write_whole, self.cycle)}
 
         def data_received(self, data: bytes) -> None:
             if self._head_timer is None and (self.cycle is None or self.cycle.response_complete):
@@ -75,6 +82,11 @@ class _HeadWithBody:
             data, self._head = self._head + data, None
         self._transport.write(data)
 
+    def write_whole(self, data: bytes) -> None:
+        """A whole answer, head and body, at once (``_write_whole``)."""
+        self._sent_head = True
+        self._transport.write(data)
+
     def _flush(self) -> None:
         if self._head is not None and not self._transport.is_closing():
             self._transport.write(self._head)
@@ -86,3 +98,36 @@ class _HeadWithBody:
 
     def __getattr__(self, name):  # everything else is the connection's own
         return getattr(self._transport, name)
+
+
+async def _write_whole(cycle, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    """What uvicorn's cycle does for an answer sent as ``http.response.start`` with its content-length and then
+    its whole body, in one write of bytes joined once. ``headers`` are the app's own, never a client's text, so
+    uvicorn's check of every name and value against injection is not repeated; together with the head held back
+    for its body (``_HeadWithBody``) those two sends cost a cheap query more of the server's time than anything
+    else of the protocol's (see benchmarks/README.md). ``tests/test_connections.py`` holds it to uvicorn's bytes.
+    """
+    if cycle.flow.write_paused and not cycle.disconnected:
+        await cycle.flow.drain()
+    if cycle.disconnected:
+        return
+    cycle.response_started = True
+    cycle.waiting_for_100_continue = False
+    scope = cycle.scope
+    if cycle.access_log:
+        cycle.access_logger.info('%s - "%s %s HTTP/%s" %d', get_client_addr(scope), scope["method"],
+                                 get_path_with_query_string(scope), scope["http_version"], status)
+    parts = [STATUS_LINE[status]]
+    for name, value in (*cycle.default_headers, *headers):
+        parts += (name, b": ", value, b"\r\n")
+    if not cycle.keep_alive:
+        parts.append(b"connection: close\r\n")
+    parts.append(b"\r\n")
+    if scope["method"] != "HEAD":
+        parts.append(body)
+    cycle.transport.write_whole(b"".join(parts))
+    cycle.response_complete = True
+    cycle.message_event.set()
+    if not cycle.keep_alive:
+        cycle.transport.close()
+    cycle.on_response()
