@@ -1,6 +1,7 @@
 """Per-request overhead of ``/sparql``: our endpoint beside the Oxigraph server, on the same store.
 
-Starts ``yuetang-kg serve`` (its defaults: 2 workers, the hard timeout, the fair queue) and the Oxigraph server
+Starts ``yuetang-kg serve`` (its defaults: the hard timeout, the fair queue; ``--workers`` to compare pool sizes
+side by side) and the Oxigraph server
 from PyPI (``oxigraph serve-read-only`` on the build's own store folder: the same data, the same engine), then
 sends the same cheap SELECT to both at each concurrency, for a few seconds each, and prints requests/s side by
 side with their ratio. The load generator is one asyncio process of raw keep-alive HTTP/1.1 connections (a
@@ -12,6 +13,7 @@ a network.
 
     .venv/bin/yuetang-kg build
     .venv/bin/python benchmarks/throughput.py > results.md      # progress on stderr; about a minute
+    .venv/bin/python benchmarks/throughput.py --workers 2 4 > results.md      # two pool sizes and Oxigraph
 """
 
 import argparse
@@ -33,10 +35,12 @@ from attack import process_tree, tree_rss_mb  # benchmarks/ is on the path when 
 
 from yuetang_kg.store import STORE_DIR, OxigraphStore
 from yuetang_kg.web import answers
+from yuetang_kg.web.settings import Settings
 
 QUERY = "SELECT ?s WHERE { ?s a <https://w3id.org/yuetang-kg/ontology#Village> } LIMIT 10"
 LONG_QUERY = "SELECT * WHERE { ?s ?p ?o } LIMIT 5000"
 ACCEPT = "application/sparql-results+json"
+OXIGRAPH = "oxigraph serve-read-only"
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -207,28 +211,33 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 16])
     parser.add_argument("--rounds", type=int, default=2, help="measurements per server and concurrency; the best "
                                                               "is shown (the machine is shared: noise only slows)")
+    parser.add_argument("--workers", type=int, nargs="+", help="serve with each of these --workers, side by side "
+                                                               "(default: serve's own default alone)")
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent
-    ours_port, oxigraph_port = free_port(), free_port()
     quoted = urllib.parse.quote(QUERY)
-    targets = {
-        "yuetang-kg serve": (ours_port, f"/sparql?query={quoted}",
-                             [bin_dir / "yuetang-kg", "serve", "--port", str(ours_port), "--out", args.out]),
-        "oxigraph serve-read-only": (oxigraph_port, f"/query?query={quoted}",
-                                     [bin_dir / "oxigraph", "serve-read-only", "--location",
-                                      str(Path(args.out) / STORE_DIR), "--bind", f"127.0.0.1:{oxigraph_port}"]),
-    }
+    targets = {}
+    for workers in args.workers or [None]:
+        port = free_port()
+        option = [] if workers is None else ["--workers", str(workers)]
+        name = " ".join(["yuetang-kg serve", *option])
+        targets[name] = (port, f"/sparql?query={quoted}",
+                         [bin_dir / "yuetang-kg", "serve", "--port", str(port), "--out", args.out, *option])
+    oxigraph_port = free_port()
+    targets[OXIGRAPH] = (oxigraph_port, f"/query?query={quoted}",
+                         [bin_dir / "oxigraph", "serve-read-only", "--location", str(Path(args.out) / STORE_DIR),
+                          "--bind", f"127.0.0.1:{oxigraph_port}"])
     processes = {}
     try:
         for name, (port, path, command) in targets.items():
             processes[name] = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wait_ready(f"http://127.0.0.1:{port}{path}", processes[name])
         answers = [fetch(f"http://127.0.0.1:{port}{path}") for port, path, _ in targets.values()]
-        if not same_answer(*answers):
-            sys.exit(f"the two servers answer differently:\n{answers[0]!r}\n{answers[1]!r}")
+        if not all(same_answer(answers[-1], answer) for answer in answers[:-1]):
+            sys.exit("the servers answer differently:\n" + "\n".join(map(repr, answers)))
         print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-              f"`serve` defaults (2 workers, 5 s timeout); {args.seconds:g} s per measurement, best of "
-              f"{args.rounds}; query `{QUERY}` as SPARQL JSON.\n")
+              f"`serve` defaults ({Settings.workers} workers, 5 s timeout) but for the options shown; "
+              f"{args.seconds:g} s per measurement, best of {args.rounds}; query `{QUERY}` as SPARQL JSON.\n")
         print("| concurrency | server | requests/s | p50 ms | p99 ms | server CPU µs/request | "
               "client CPU µs/request | statuses | RSS MB | ours ÷ Oxigraph |")
         print("|---:|---|---:|---:|---:|---:|---:|---|---:|---:|")
@@ -240,9 +249,8 @@ def main() -> None:
                     result = measure(port, path, processes[name].pid, concurrency, args.seconds)
                     if name not in best or result["rate"] > best[name]["rate"]:
                         best[name] = result
-            ratio = best["yuetang-kg serve"]["rate"] / best["oxigraph serve-read-only"]["rate"]
             for name, r in best.items():
-                shown = f"**{ratio:.2f}**" if name == "yuetang-kg serve" else ""
+                shown = "" if name == OXIGRAPH else f"**{r['rate'] / best[OXIGRAPH]['rate']:.2f}**"
                 print(f"| {concurrency} | {name} | {r['rate']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
                       f"{r['server_us']:.0f} | {r['client_us']:.0f} | {r['statuses']} | {r['rss']:.0f} | {shown} |")
     finally:
