@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -21,8 +22,11 @@ from conftest import ENGINE_GRAPH, comparable, free_port, require_binary, stop, 
 from rdflib import RDFS, Graph
 from rdflib.compare import isomorphic
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
+from starlette.testclient import TestClient
 
 from yuetang_kg.store import to_rdflib
+from yuetang_kg.web.app import create_app
+from yuetang_kg.web.site import Settings, Site
 
 LABELS = f"SELECT ?s ?label WHERE {{ ?s <{RDFS.label}> ?label }}"
 GRAPH_QUERY = f"CONSTRUCT {{ ?s <{RDFS.label}> ?label }} WHERE {{ ?s <{RDFS.label}> ?label }}"
@@ -245,3 +249,54 @@ def test_serve_over_an_engine_runs_no_worker_and_answers_like_the_store(tmp_path
         assert rows and rows == sorted(tuple(comparable(term) for term in row) for row in expected)
     finally:
         stop(process)
+
+
+UVICORN_HEADERS = ("date", "server", "connection")
+ENDPOINT_REQUESTS = [  # (method, query string, body content type, body, Accept)
+    ("GET", {"query": LABELS}, None, None, "application/sparql-results+json"),
+    ("GET", {"query": "ASK {}"}, None, None, "application/sparql-results+xml"),
+    ("GET", {"query": GRAPH_QUERY, "format": "ttl"}, None, None, None),
+    ("HEAD", {"query": LABELS}, None, None, "text/csv"),
+    ("POST", {}, "application/x-www-form-urlencoded", urllib.parse.urlencode({"query": LABELS}), "text/csv"),
+    ("POST", {}, "application/sparql-query", "ASK {}", None),
+    ("POST", {}, "text/plain", "ASK {}", None),
+    ("OPTIONS", {}, None, None, None),
+    ("DELETE", {"query": "ASK {}"}, None, None, None),
+    ("GET", {"query": "SELECT * WHERE {"}, None, None, None),
+    ("GET", {"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"}, None, None, None),
+    ("GET", {"query": "ASK {}"}, None, None, "image/png"),
+    ("GET", {"query": "ASK {}", "default-graph-uri": "urn:x"}, None, None, None),
+]
+
+
+@pytest.fixture(scope="module")
+def in_process(built, catalogue):
+    """The app of ``server``, with its limits, in this process: no uvicorn between the test and the app."""
+    site = Site(built.out, catalogue, Settings(timeout_s=TIMEOUT_S, workers=1))
+    with TestClient(create_app(site)) as client:
+        yield client
+
+
+@pytest.mark.parametrize("method, params, media_type, body, accept", ENDPOINT_REQUESTS,
+                         ids=[f"{r[0]}-{i}" for i, r in enumerate(ENDPOINT_REQUESTS)])
+def test_the_served_endpoint_answers_as_the_app_does(server, in_process, method, params, media_type, body, accept):
+    """``/sparql`` behind uvicorn writes its answers whole (``connections.WHOLE_ANSWER``); in process, without
+    uvicorn, it sends them as ASGI messages: status, headers and body are the same (but for what uvicorn adds:
+    its name, the date, and ``connection: close`` for a client that asked)."""
+    base, _ = server
+    headers = {**({"Accept": accept} if accept else {}), **({"Content-Type": media_type} if media_type else {})}
+    url = f"{base}/sparql?{urllib.parse.urlencode(params)}"
+    request = urllib.request.Request(url, data=body.encode() if body else None, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            served = answer.status, dict(answer.headers.items()), answer.read()
+    except urllib.error.HTTPError as error:
+        served = error.code, dict(error.headers.items()), error.read()
+    answer = in_process.request(method, "/sparql", params=params, content=body, headers=headers)
+    direct = answer.status_code, dict(answer.headers.items()), answer.content
+
+    def own(status, headers, content):
+        return status, {k.lower(): v for k, v in headers.items() if k.lower() not in UVICORN_HEADERS}, content
+
+    assert own(*served) == own(*direct)
+    assert served[0] in (200, 204, 400, 403, 405, 406, 415)
