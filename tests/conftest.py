@@ -131,6 +131,16 @@ def _missing(message: str) -> None:
     pytest.skip(message)
 
 
+def eventually(check, seconds: float = 20, every: float = 0.2) -> bool:
+    """Whether ``check()`` comes true within ``seconds``, asked every ``every`` seconds."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(every)
+    return False
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now, for a server a test starts."""
     with socket.socket() as probe:

@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import free_port, stop, wait_for_http
+from conftest import eventually, free_port, stop, wait_for_http
 from starlette.testclient import TestClient
 from test_guard import Listener, bypass_corpus, generated
 
@@ -122,7 +122,7 @@ def test_a_query_over_the_memory_limit_is_stopped_with_503(app_client, query):
     assert "MiB of memory" in answer.text or (query == SORTED_CROSS and "longer than 5 s" in answer.text)
     assert time.monotonic() - started < 5 + 1
     # The worker was replaced: the endpoint answers again.
-    assert _eventually(lambda: app_client.get("/sparql", params={"query": "ASK {}"}).status_code == 200)
+    assert eventually(lambda: app_client.get("/sparql", params={"query": "ASK {}"}).status_code == 200)
 
 
 def test_a_worker_killed_mid_query_is_replaced_and_named_nowhere(built, catalogue):
@@ -137,7 +137,7 @@ def test_a_worker_killed_mid_query_is_replaced_and_named_nowhere(built, catalogu
         os.kill(workers.pop(), signal.SIGKILL)
         answer = pending.result(30)
         assert answer.status_code == 500 and answer.text == "the query failed inside the engine\n"
-        assert _eventually(lambda: client.get("/sparql", params={"query": "ASK {}"}).status_code == 200)
+        assert eventually(lambda: client.get("/sparql", params={"query": "ASK {}"}).status_code == 200)
 
 
 def test_a_worker_grown_by_a_near_limit_query_is_replaced_once_it_has_answered(built, catalogue):
@@ -153,7 +153,7 @@ def test_a_worker_grown_by_a_near_limit_query_is_replaced_once_it_has_answered(b
         (first,) = set(_query_workers()) - others
         answer = client.get("/sparql", params={"query": NEAR_LIMIT, "format": "csv"})
         assert answer.status_code == 200 and answer.text.split() == ["n", str(4 * 2**26)], answer.text[:200]
-        assert _eventually(lambda: len(set(_query_workers()) - others - {first}) == 1)
+        assert eventually(lambda: len(set(_query_workers()) - others - {first}) == 1)
         assert first not in _query_workers()
         assert client.get("/sparql", params={"query": "ASK {}"}).status_code == 200
 
@@ -169,15 +169,6 @@ def test_5xx_and_4xx_bodies_name_no_internals(app_client):
     for answer in answers:
         assert answer.status_code == 400, answer.text[:200]
         assert "Error" not in answer.text and "Traceback" not in answer.text and "ValueError" not in answer.text
-
-
-def _eventually(check, seconds: float = 20) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.fixture(scope="module")
@@ -343,7 +334,7 @@ def test_workers_die_with_the_server_even_mid_query(how, cli_paths, tmp_path):
             process.send_signal(how)
             process.wait(10)
         assert time.monotonic() - started < 5
-        assert _eventually(lambda: not any(_alive(pid) for pid in workers), 5)
+        assert eventually(lambda: not any(_alive(pid) for pid in workers), 5)
         if how == signal.SIGTERM:
             assert "Traceback" not in log.read_text(encoding="utf-8")
     finally:

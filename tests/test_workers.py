@@ -2,9 +2,9 @@
 
 import asyncio
 import threading
-import time
 
 import pytest
+from conftest import eventually
 
 from yuetang_kg.store import STORE_DIR
 from yuetang_kg.web.workers import Job, Limits, QueryTimeout, QueryWorkers
@@ -28,15 +28,6 @@ class HeldReplacements(QueryWorkers):
         worker = super()._spawn()
         self.started.append(worker)
         return worker
-
-
-def eventually(check, seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_replacement_that_starts_while_the_pool_closes_is_killed(built):
