@@ -40,7 +40,7 @@ def bounded_protocol(header_timeout: float) -> type[HttpToolsProtocol]:
             super().on_headers_complete()
             if self.cycle is not before:  # a request began (not an upgrade)
                 self.cycle.transport = _HeadWithBody(self.transport, self.cycle, self.loop)
-                self.scope["extensions"] = {WHOLE_ANSWER: partial(_write_whole, self.cycle)}
+                self.scope.setdefault("extensions", {})[WHOLE_ANSWER] = partial(_write_whole, self.cycle)
 
         def data_received(self, data: bytes) -> None:
             if self._head_timer is None and (self.cycle is None or self.cycle.response_complete):

@@ -136,11 +136,11 @@ async def read_parameters(request: Request, limit: int, timeout_s: float) -> dic
         raise BadRequest(f"the URL's query string is over the limit of {limit} bytes; POST long queries", 414)
     if request.method != "POST":
         return _url_parameters(raw) if len(raw) <= _REMEMBERED_URL else _parameters(raw)
-    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)  # as request.url.query, without a URL
+    pairs = _pairs(raw.decode("latin-1"))  # as request.url.query, without building a URL
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     body = await read_body(request, limit, timeout_s)
     if media_type == FORM:
-        pairs += parse_qsl(decode(body, "the form"), keep_blank_values=True)
+        pairs += _pairs(decode(body, "the form"))
     elif media_type == QUERY_BODY:
         pairs.append(("query", decode(body, "the query")))
     elif media_type == UPDATE_BODY:
@@ -148,6 +148,10 @@ async def read_parameters(request: Request, limit: int, timeout_s: float) -> dic
     else:
         raise BadRequest(f"POST a body of type {FORM} or {QUERY_BODY}, not {media_type or 'nothing'}", 415)
     return _grouped(pairs)
+
+
+def _pairs(encoded: str) -> list[tuple[str, str]]:
+    return parse_qsl(encoded, keep_blank_values=True)
 
 
 def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -158,7 +162,7 @@ def _grouped(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 def _parameters(raw: bytes) -> dict[str, list[str]]:
-    return _grouped(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+    return _grouped(_pairs(raw.decode("latin-1")))
 
 
 # A URL's parameters are remembered: the same queries come again and again (a dashboard, the catalogue's links),
