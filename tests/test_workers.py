@@ -1,14 +1,18 @@
 """The pool of query worker processes (``web.workers``) on its own, with real workers over the build's store."""
 
 import asyncio
+import os
+import signal
 import threading
+import time
 
 import pytest
 from conftest import eventually
 
 from yuetang_kg.store import STORE_DIR
-from yuetang_kg.web.workers import Job, Limits, QueryTimeout, QueryWorkers
+from yuetang_kg.web.workers import Job, Limits, QueryTimeout, QueryWorkers, WorkerFailed
 
+JSON = "application/sparql-results+json"
 CROSS = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(6)) + " }"
 
 
@@ -48,3 +52,120 @@ def test_a_replacement_that_starts_while_the_pool_closes_is_killed(built):
     # it, once that ends) and to the garbage collector (a ResourceWarning, later, in another test).
     assert eventually(lambda: fresh.socket.fileno() == -1), "the replacement's socket was left open"
     assert eventually(lambda: fresh.process.poll() is not None), f"worker {fresh.process.pid} outlived its pool"
+
+
+@pytest.fixture
+def one_worker(built):
+    pool = QueryWorkers(built.out / STORE_DIR, "oxigraph", 1, Limits(1024 * 2**20), 4, 4, 1.0)
+    pool.start()
+    yield pool
+    pool.close()
+
+
+def numbered(n: int) -> Job:
+    """A query whose answer names ``n``, so that an answer read by the wrong exchange shows."""
+    return Job(f"SELECT ?n WHERE {{ BIND({n} AS ?n) }}", {}, JSON, (), 10)
+
+
+def test_the_worker_is_watched_from_whichever_loop_asks(one_worker):
+    """The reader on a worker's socket stays on the loop that last asked (see ``_Worker``); a query from another
+    loop moves it: from a loop that has closed (one ``asyncio.run`` after another), and from a loop that still
+    runs in another thread, which must not read the answer meant for this one (it would complete the other loop's
+    future from its own thread, without waking that loop)."""
+    for n in (1, 2):
+        assert f'"{n}"'.encode() in asyncio.run(one_worker.run(numbered(n), 5, "client")).body
+
+    worker = next(iter(one_worker._all))
+    read, wrong = worker._readable, []
+
+    def readable():  # what the loop calls when the socket is readable
+        reply = worker._reply
+        if reply is not None and reply.get_loop() is not asyncio.get_running_loop():
+            wrong.append("a loop read the answer meant for another loop")
+        read()
+
+    worker._readable = readable
+    worker.detach()  # so that the next query watches with ``readable``
+
+    def ask_many(first: int) -> None:
+        async def many():
+            for n in range(first, first + 40):
+                body = (await one_worker.run(numbered(n), 5, f"client {first}")).body
+                if f'"{n}"'.encode() not in body:
+                    wrong.append(f"query {n} was answered {body!r}")
+        asyncio.run(many())
+
+    threads = [threading.Thread(target=ask_many, args=(first,)) for first in (100, 200)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not wrong
+
+
+def test_a_worker_that_dies_while_idle_is_not_watched_in_a_loop(one_worker):
+    """A dead worker's socket stays readable (its end of file): the reader must leave, or the loop spins on it."""
+    worker = next(iter(one_worker._all))
+
+    async def scenario():
+        await one_worker.run(numbered(1), 5, "client")  # the reader is on this loop now
+        worker.process.kill()
+        worker.process.wait(5)
+        started = time.process_time()
+        await asyncio.sleep(0.5)
+        spun = time.process_time() - started
+        with pytest.raises(WorkerFailed):
+            await one_worker.run(numbered(2), 5, "client")
+        return spun
+
+    assert asyncio.run(scenario()) < 0.2
+    assert eventually(lambda: _answers(one_worker, 3)), "the dead worker was not replaced"
+
+
+def _answers(pool: QueryWorkers, n: int) -> bool:
+    try:
+        return f'"{n}"'.encode() in asyncio.run(pool.run(numbered(n), 5, "client")).body
+    except Exception:  # noqa: BLE001 - not replaced yet: the pool answers Busy
+        return False
+
+
+def test_a_long_query_text_to_a_stuck_worker_times_out(one_worker):
+    """A query text longer than the socket's buffer is sent as the worker reads; a worker that never reads (here
+    stopped) must not hold the request past its deadline."""
+    worker = next(iter(one_worker._all))
+    os.kill(worker.process.pid, signal.SIGSTOP)
+    long_text = "SELECT ?n WHERE { BIND(1 AS ?n) } #" + "x" * 4_000_000
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout):
+        asyncio.run(one_worker.run(Job(long_text, {}, JSON, (), 10), 0.5, "client"))
+    assert time.monotonic() - started < 3
+    assert eventually(lambda: worker.process.poll() is not None), "the stuck worker was not killed"
+    assert eventually(lambda: _answers(one_worker, 4)), "the stuck worker was not replaced"
+
+
+def test_closing_the_pool_while_another_thread_runs_the_watching_loop(one_worker):
+    """``close`` from a thread other than the loop's: the socket ends closed and off the loop's selector (a socket
+    closed under a registered reader would stay there, and the next socket given its number would fail to
+    register), and the loop sees no error."""
+    loop = asyncio.new_event_loop()
+    errors = []
+    loop.set_exception_handler(lambda _, context: errors.append(context))
+    thread = threading.Thread(target=loop.run_forever)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(one_worker.run(numbered(1), 5, "client"), loop).result(10)
+        worker = next(iter(one_worker._all))
+        number = worker.socket.fileno()
+        one_worker.close()
+        assert eventually(lambda: worker.socket.fileno() == -1), "the socket was left open"
+        assert worker.process.poll() is not None
+
+        async def watched():  # the fds the loop's selector holds (asyncio's own loop, as the test runs it)
+            return {key.fd for key in loop._selector.get_map().values()}
+
+        assert number not in asyncio.run_coroutine_threadsafe(watched(), loop).result(10)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+    assert not errors

@@ -20,13 +20,15 @@ event loop, and the exchange with a worker runs on the event loop too, over a no
 answer back, each a length and a pickle), under the deadline. No thread is involved: a hand-over to a thread and
 back cost more than the rest of a cheap query (the GIL passes between threads only every few milliseconds
 under load), and a thread per waiting request would bound the waits by the pool's size. The answer is read by a
-reader callback, one ``recv`` per arrival: with the loop's ``sock_recv_into`` a cheap query cost twelve
-``epoll_ctl`` and two ``recv`` calls, now six and one (see benchmarks/README.md). Workers are started
+reader callback, one ``recv`` per arrival, registered once per worker (with the loop's ``sock_recv_into`` a cheap
+query cost twelve ``epoll_ctl`` and two ``recv`` calls; with a reader added and removed per query, six and one;
+now none and one), and the deadline is a timer of the loop's (see benchmarks/README.md). Workers are started
 from one long-lived thread, because the kernel's "die with the parent" signal is tied to the thread that started
 the process, and the threads of a request pool come and go.
 """
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import pickle
@@ -136,44 +138,6 @@ def _receive(sock: socket.socket):
     return pickle.loads(_read_exactly(sock, size))
 
 
-async def _exchange(sock: socket.socket, frame: bytes):
-    """Send ``frame`` on a non-blocking socket and read the one message that answers it, on the running loop;
-    EOFError if the socket closes first."""
-    loop = asyncio.get_running_loop()
-    reply = loop.create_future()
-    received = bytearray()
-
-    def readable() -> None:
-        try:
-            chunk = sock.recv(_RECV_BYTES)
-        except BlockingIOError:
-            return
-        except OSError:
-            chunk = b""
-        if reply.done():
-            return
-        if not chunk:
-            reply.set_exception(EOFError())
-            return
-        received.extend(chunk)
-        if len(received) >= _LENGTH.size:
-            (size,) = _LENGTH.unpack_from(received)
-            if len(received) >= _LENGTH.size + size:
-                reply.set_result(pickle.loads(memoryview(received)[_LENGTH.size:_LENGTH.size + size]))
-
-    loop.add_reader(sock, readable)
-    try:
-        try:
-            sent = sock.send(frame)
-        except BlockingIOError:
-            sent = 0
-        if sent < len(frame):  # a long query text: the rest as the socket drains
-            await loop.sock_sendall(sock, memoryview(frame)[sent:])
-        return await reply
-    finally:
-        loop.remove_reader(sock)
-
-
 def _grown(limits: Limits) -> bool:
     """Whether this process's resident memory has ever passed the point where it is replaced (``ru_maxrss`` is in
     KiB on Linux): cheap enough to ask after every job, unlike reading ``/proc``."""
@@ -261,6 +225,11 @@ def serve(fd: int, parent: int) -> None:
 
 
 class _Worker:
+    """A worker process and the server's end of its socket, which is watched by a reader on the event loop of the
+    exchanges (see the module's note): registered once, not per exchange, since adding and removing it cost a
+    cheap query two system calls and a tenth of the server's time. So the socket is closed only once the reader
+    is off its loop (``detach``, on that loop), never under a registered reader."""
+
     def __init__(self, source: bytes | str, store_kind: str, limits: Limits):
         ours, theirs = socket.socketpair()
         with theirs:
@@ -270,6 +239,9 @@ class _Worker:
             )
         self.socket = ours
         self.socket.sendall(_frame((source, store_kind, limits)))
+        self._loop: asyncio.AbstractEventLoop | None = None  # whose reader watches the socket
+        self._reply: asyncio.Future | None = None  # what the reader completes: the current job's answer
+        self._received = bytearray()
 
     def wait_ready(self) -> str:
         """How the worker isolated itself, once it has loaded the store; WorkerFailed if it could not.
@@ -289,19 +261,111 @@ class _Worker:
 
     async def ask(self, job: Job):
         """The worker's reply to ``job`` and whether the worker must be replaced, or an error reply if the worker
-        died (no time limit: see ``_serve``)."""
+        died (no time limit: see ``QueryWorkers._serve``, which may end the wait with ``overrun``)."""
+        loop = asyncio.get_running_loop()
         try:
-            return await _exchange(self.socket, _frame(job))
+            if self._loop is not loop:
+                await self._attach(loop)
+            self._reply = reply = loop.create_future()
+            self._received.clear()
+            frame = _frame(job)
+            try:
+                sent = self.socket.send(frame)
+            except BlockingIOError:
+                sent = 0
+            if sent < len(frame):  # a query text longer than the socket's buffer: the rest as the worker reads
+                await _unless_ended(loop.sock_sendall(self.socket, memoryview(frame)[sent:]), reply)
+            return await reply
         except (EOFError, OSError):
             code = await asyncio.to_thread(self.process.wait, 5)
             if code == -signal.SIGABRT:  # Oxigraph's answer to a failed allocation
                 return ("error", "QueryTooBig", ""), True
             return ("error", "WorkerFailed", f"the worker exited with code {code}"), True
 
+    def overrun(self) -> None:
+        """End the wait for the current job's answer with QueryTimeout (a timer of the loop's calls it)."""
+        if self._reply is not None and not self._reply.done():
+            self._reply.set_exception(QueryTimeout())
+
+    def _readable(self) -> None:
+        try:
+            chunk = self.socket.recv(_RECV_BYTES)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        reply = self._reply
+        if not chunk:  # the worker died; its socket would stay readable, so the reader goes
+            self.detach()
+            if reply is not None and not reply.done():
+                reply.set_exception(EOFError())
+            return
+        if reply is None or reply.done():  # nobody waits (the wait ended by the timer): the worker is retired
+            return
+        self._received += chunk
+        if len(self._received) >= _LENGTH.size:
+            (size,) = _LENGTH.unpack_from(self._received)
+            if len(self._received) >= _LENGTH.size + size:
+                reply.set_result(pickle.loads(memoryview(self._received)[_LENGTH.size:_LENGTH.size + size]))
+
+    async def _attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Watch the socket from ``loop``, off the loop that watched it before. Only tests use several loops
+        (Starlette's test client runs one per request); ``serve`` runs one."""
+        old = self._loop
+        if old is not None and not old.is_closed() and old.is_running():
+            moved = concurrent.futures.Future()
+            try:
+                old.call_soon_threadsafe(lambda: moved.set_result(self.detach()))
+            except RuntimeError:  # that loop closed meanwhile, and its watch with it
+                pass
+            else:  # bounded: a loop that stops without running it leaves no one to steal the answers
+                await asyncio.wait((asyncio.wrap_future(moved),), timeout=1)
+        self.detach()
+        loop.add_reader(self.socket, self._readable)
+        self._loop = loop
+
+    def detach(self) -> None:
+        """Take the reader off its loop; on that loop's thread, or once that loop has stopped."""
+        loop, self._loop = self._loop, None
+        if loop is not None and not loop.is_closed():
+            loop.remove_reader(self.socket)
+
     def kill(self) -> None:
+        """Kill the process and close the socket, off its loop first (see the class's note)."""
         self.process.kill()
         self.process.wait(5)
+        loop = self._loop
+        if loop is not None and not loop.is_closed() and loop.is_running() and loop is not _running_loop():
+            try:
+                loop.call_soon_threadsafe(self._close)
+                return
+            except RuntimeError:  # that loop closed meanwhile, and its watch with it
+                pass
+        self._close()
+
+    def _close(self) -> None:
+        self.detach()
         self.socket.close()
+
+
+async def _unless_ended(sending, reply: asyncio.Future) -> None:
+    """Finish ``sending``, unless the wait for ``reply`` ends first (the deadline's timer, or the worker's death):
+    then raise what ended it."""
+    task = asyncio.ensure_future(sending)
+    try:
+        await asyncio.wait((task, reply), return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            reply.result()
+        task.result()
+    finally:
+        task.cancel()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class QueryWorkers:
@@ -375,15 +439,19 @@ class QueryWorkers:
         shutting down), whose state is unknown; each is replaced. So is a worker that failed, or that says it has
         grown too big, once its answer is in hand.
         """
+        # A timer of the loop's ends the wait, not ``asyncio.timeout``, which cost a cheap query a tenth of the
+        # server's time; the rare long send of a query text is bounded by the same deadline in ``ask``.
+        timer = asyncio.get_running_loop().call_later(max(deadline - time.monotonic(), 0.0), worker.overrun)
         try:
-            async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
-                reply, replace = await worker.ask(job)
-        except TimeoutError:
+            reply, replace = await worker.ask(job)
+        except QueryTimeout:
             self._retire(worker, client)
-            raise QueryTimeout from None
+            raise
         except BaseException:  # cancelled mid-exchange
             self._retire(worker, client)
             raise
+        finally:
+            timer.cancel()
         if replace or (reply[0] == "error" and reply[1] == "WorkerFailed"):
             self._retire(worker, client)
         else:
@@ -392,7 +460,9 @@ class QueryWorkers:
         return reply
 
     def _retire(self, worker: _Worker, client: str) -> None:
-        """Kill a worker whose state is unknown and have it replaced, unless the pool has closed."""
+        """Kill a worker whose state is unknown and have it replaced, unless the pool has closed (on the loop of the
+        exchange, whose reader is taken off first)."""
+        worker.detach()
         worker.process.kill()  # at once; reaping and replacing it take longer, on the spawner's thread
         try:
             self._spawner.submit(self._replace, worker, client)
