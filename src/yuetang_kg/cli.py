@@ -438,8 +438,9 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
              f"(SPARQL endpoint /sparql, catalogue /queries, editor /query, files /downloads/); Ctrl-C stops")
     try:
         # ws: no page speaks WebSocket; a client asking to upgrade gets plain HTTP, whatever libraries are installed.
+        # No access log: at this log level it is never shown, and building each line cost every request.
         uvicorn.run(create_app(site), host=host, port=port, log_level="warning", http=bounded_protocol(client_timeout),
-                    ws="none", timeout_keep_alive=5, limit_concurrency=CONNECTIONS, timeout_graceful_shutdown=1,
+                    access_log=False, ws="none", timeout_keep_alive=5, limit_concurrency=CONNECTIONS, timeout_graceful_shutdown=1,
                     proxy_headers=forwarded_allow_ips is not None, forwarded_allow_ips=forwarded_allow_ips)
     finally:
         site.workers.close()
