@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from conftest import ROOT, free_port, require_binary, stop, wait_for_http
 
 from yuetang_kg.cli import main
+from yuetang_kg.store import STORE_DIR, OxigraphStore
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 CODE_LINES = [
@@ -126,3 +127,15 @@ def check_serve(args: list[str], tmp_path: Path) -> None:
                 assert b'"boolean"' in answer.read()
         finally:
             stop(process)
+
+
+def test_the_readme_says_how_the_store_types_the_offsets(built):
+    """The README warns that offsets come back from the store as xsd:integer, unlike the dumps: true only as long
+    as Oxigraph folds integer-derived datatypes; a pyoxigraph that kept them would make the warning false."""
+    assert '"1006"^^xsd:integer' in README
+    offset = "<http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#beginIndex>"
+    assert f'{offset} "1006"^^<http://www.w3.org/2001/XMLSchema#nonNegativeInteger>' in (
+        built.out / "yuetang.nt").read_text(encoding="utf-8")
+    table = OxigraphStore.read_only(built.out / STORE_DIR).select_table(
+        f"SELECT ?b WHERE {{ ?span {offset} ?b FILTER(?b = 1006) }} LIMIT 1", 10)
+    assert table.tsv.splitlines()[1] == b"1006"  # TSV writes a plain xsd:integer as its bare digits
