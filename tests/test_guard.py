@@ -209,3 +209,17 @@ def test_check_and_engine_agree_on_generated_variants(listener):
     assert disagreements == [], f"{len(disagreements)} refused but harmless, e.g. {disagreements[:3]!r}"
     # The corpus exercises every verdict: refused SERVICE calls, refused characters, and queries that run.
     assert tally["service"] > VARIANTS / 5 and tally["malformed"] > VARIANTS / 10, tally
+
+
+@pytest.mark.parametrize(("text", "limit"), [
+    ("SELECT * WHERE { ?s ?p ?o }", None),
+    ("SELECT * WHERE { ?s ?p ?o } LIMIT 7", 7),
+    ("SELECT * WHERE { ?s ?p ?o } OFFSET 3 LIMIT 9", 9),
+    ("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s OFFSET 5", None),
+    ("SELECT * WHERE { { SELECT ?s WHERE { ?s ?p ?o } LIMIT 2 } }", None),  # a subquery's bounds only itself
+    ("CONSTRUCT WHERE { ?s ?p ?o } LIMIT 4", 4),
+    ("ASK {}", None),
+])
+def test_the_check_reads_the_query_s_own_limit(text, limit):
+    """What lets a worker skip counting rows (``workers.answer``): only the outermost LIMIT bounds the answer."""
+    assert guard.check_query(text).limit == limit

@@ -235,6 +235,30 @@ def test_oversized_requests_are_refused(capped_client):
     assert url.status_code == 414 and "POST" in url.text
 
 
+FIVE = "SELECT ?x WHERE { VALUES ?x { 1 2 3 4 5 } }"
+
+
+@pytest.mark.parametrize("fmt", ["json", "tsv", "csv"])
+@pytest.mark.parametrize(("query", "rows"), [
+    (f"{FIVE} LIMIT 2", 2),
+    (f"{FIVE} LIMIT 3", 3),  # the cap exactly: whole, not cut
+    (f"{FIVE} LIMIT 4", 4),
+    (f"{FIVE} OFFSET 1 LIMIT 3", 3),
+    ("SELECT ?x WHERE { { SELECT ?x WHERE { VALUES ?x { 1 2 3 4 5 } } LIMIT 4 } }", 4),  # a subquery's LIMIT
+])
+def test_a_query_s_own_limit_and_the_row_cap(capped_client, query, rows, fmt):
+    """A query whose own LIMIT keeps it within the cap (3) is answered whole, by the engine's writer at once; any
+    other is cut at the cap and flagged, whatever LIMIT its subqueries have."""
+    answer = capped_client.get("/sparql", params={"query": query, "format": fmt})
+    assert answer.status_code == 200, answer.text
+    if fmt == "json":
+        got = len(answer.json()["results"]["bindings"])
+    else:
+        got = len(answer.text.splitlines()) - 1  # the header line
+    assert got == min(rows, 3)
+    assert ("x-yuetang-truncated" in answer.headers) == (rows > 3)
+
+
 def test_cors_on_reads_and_preflight(client):
     answer = client.get("/sparql", params={"query": "ASK {}"})
     assert answer.headers["access-control-allow-origin"] == "*"

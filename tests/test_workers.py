@@ -9,8 +9,9 @@ import time
 import pytest
 from conftest import eventually
 
-from yuetang_kg.store import STORE_DIR
-from yuetang_kg.web.workers import Job, Limits, QueryTimeout, QueryWorkers, WorkerFailed
+from yuetang_kg.store import STORE_DIR, OxigraphStore
+from yuetang_kg.web import answers
+from yuetang_kg.web.workers import Job, Limits, QueryTimeout, QueryWorkers, WorkerFailed, answer
 
 JSON = "application/sparql-results+json"
 CROSS = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(6)) + " }"
@@ -169,3 +170,21 @@ def test_closing_the_pool_while_another_thread_runs_the_watching_loop(one_worker
         thread.join(10)
         loop.close()
     assert not errors
+
+
+WRITTEN = [  # terms of every kind the writers treat apart: IRIs, language tags, datatypes, escapes, unbound
+    "SELECT * WHERE { ?s ?p ?o } LIMIT 3000",
+    "SELECT ?s ?note WHERE { ?s a ?c OPTIONAL { ?s <http://www.w3.org/2000/01/rdf-schema#comment> ?note } } LIMIT 500",
+    'SELECT * WHERE { VALUES (?d ?l ?i ?t) { (1.50 "a\\tb\\nc\\""@zh-Hans <http://x/%20y> "x"^^<http://e/t>) } } LIMIT 5',
+]
+
+
+@pytest.mark.parametrize("media_type", sorted(answers.WRITTEN_AS_IS))
+@pytest.mark.parametrize("text", WRITTEN)
+def test_an_answer_written_whole_is_the_counted_answer(built, text, media_type):
+    """A query whose own LIMIT keeps it within the cap is written by the engine at once (``answer``); its bytes are
+    those of the path that counts the rows through TSV, which every other query takes."""
+    store = OxigraphStore.read_only(built.out / STORE_DIR)
+    whole = answer(store, Job(text, {}, media_type, (), 10_000), {})
+    assert not whole.truncated
+    assert whole.body == answers.write_table(store.select_table(text, 10_000), media_type)

@@ -158,6 +158,14 @@ class OxigraphStore:
         lines = tsv.split(b"\n", max_rows + 1)  # the header and the rows kept, then the rest
         return Table(b"\n".join(lines[:-1]) + b"\n", True)
 
+    def select_written(self, sparql: str, fmt: ox.QueryResultsFormat) -> bytes:
+        """Run a SELECT query and return its whole answer as the engine writes it in ``fmt``: for a query known to
+        stay within the caller's row cap (its own LIMIT), which needs no counting."""
+        solutions = self._run(sparql)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise DataError("not a SELECT query", "query")
+        return solutions.serialize(format=fmt)
+
     def query(self, sparql: str, bindings: dict[str, Node] | None = None, max_rows: int | None = None) -> Result:
         """Run a query; with ``max_rows``, stop reading after that many rows (or triples) and flag ``truncated``.
         Parameters are bound by a VALUES block (``sparql_text.bind_values``), which the planner sees."""

@@ -196,6 +196,9 @@ _ENGINE_FORMATS = {
     "application/xml": ox.QueryResultsFormat.XML,
     "text/tab-separated-values": ox.QueryResultsFormat.TSV,
 }
+# The formats in which the engine's own writing of a whole SELECT answer is the answer as is (``write_table`` rewrites
+# XML and CSV, and a cut answer's JSON).
+WRITTEN_AS_IS = {media_type: fmt for media_type, fmt in _ENGINE_FORMATS.items() if fmt != ox.QueryResultsFormat.XML}
 # What XML 1.0 cannot carry, as the engine writes it in UTF-8 (which has no surrogates): C0 controls but tab,
 # line feed and carriage return, U+FFFE and U+FFFF.
 _NOT_XML_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")

@@ -51,6 +51,7 @@ class Refused(ValueError):
 class Checked:
     form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
     text: str  # the normal form that was checked: run this, never the text as received
+    limit: int | None = None  # the query's own LIMIT (outermost), which bounds its answer
 
 
 # Characters outside the normal form: C0 controls but tab and line feed, DEL, C1 controls (U+0085 among them),
@@ -102,7 +103,14 @@ def check_query(text: str) -> Checked:
                       "never fetches graphs by IRI; use GRAPH <iri> { … } to pick a named graph")
     if any(node.name == "ServiceGraphPattern" for node in _nodes(query)):
         raise Refused("SERVICE is refused: this endpoint never sends queries to other servers")
-    return Checked(FORMS[query.name], text)
+    return Checked(FORMS[query.name], text, _limit(query))
+
+
+def _limit(query) -> int | None:
+    # ``CompValue.get`` answers a missing key with the key itself: ask with ``in``.
+    if "limitoffset" not in query or "limit" not in query["limitoffset"]:
+        return None
+    return int(query["limitoffset"]["limit"])
 
 
 def _refuse_if_update(text: str) -> None:
