@@ -26,8 +26,8 @@ from pathlib import Path
 
 import rdflib
 
-from yuetang_kg.catalogue import load_catalogue
-from yuetang_kg.store import open_store
+from yuetang_kg.query.catalogue import load_catalogue
+from yuetang_kg.query.store import open_store
 from yuetang_kg.workspace import Paths, load_graphs
 
 ROOT = Path(__file__).resolve().parent.parent

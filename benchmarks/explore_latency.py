@@ -24,8 +24,8 @@ from pathlib import Path
 import uvicorn
 from playwright.sync_api import sync_playwright
 
-from yuetang_kg.catalogue import load_catalogue
-from yuetang_kg.store import open_store
+from yuetang_kg.query.catalogue import load_catalogue
+from yuetang_kg.query.store import open_store
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.site import Site
 from yuetang_kg.workspace import Paths, load_graphs

@@ -37,7 +37,7 @@ import throughput  # benchmarks/ is on the path when a script here runs
 import uvicorn
 import uvloop
 
-from yuetang_kg.store import STORE_DIR, OxigraphStore
+from yuetang_kg.query.store import STORE_DIR, OxigraphStore
 from yuetang_kg.web.connections import WHOLE_ANSWER, bounded_protocol
 from yuetang_kg.web.settings import Settings
 from yuetang_kg.web.workers import Job, Limits, QueryWorkers, answer

@@ -51,12 +51,12 @@ from attack import tree_rss_mb  # benchmarks/ is on the path when a script here 
 
 from yuetang_kg.build import REPORT_NAME
 from yuetang_kg.bundle import file_sha256
-from yuetang_kg.catalogue import load_catalogue, parse_query_file
-from yuetang_kg.formats import FORMATS
-from yuetang_kg.index import ALIAS_ID, INDEX_NAME, SCHEMA
-from yuetang_kg.publication import CONTEXT_FILE
-from yuetang_kg.sparql_text import bind_values
-from yuetang_kg.store import STORE_DIR, OxigraphStore
+from yuetang_kg.explore.index import ALIAS_ID, INDEX_NAME, SCHEMA
+from yuetang_kg.publish.formats import FORMATS
+from yuetang_kg.publish.publication import CONTEXT_FILE
+from yuetang_kg.query.catalogue import load_catalogue, parse_query_file
+from yuetang_kg.query.sparql_text import bind_values
+from yuetang_kg.query.store import STORE_DIR, OxigraphStore
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ("village_industries", "entity_card", "place_ancestors", "observations", "entity_search")

@@ -33,7 +33,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from attack import process_tree, tree_rss_mb  # benchmarks/ is on the path when a script here runs
 
-from yuetang_kg.store import STORE_DIR, OxigraphStore
+from yuetang_kg.query.store import STORE_DIR, OxigraphStore
 from yuetang_kg.web import answers
 from yuetang_kg.web.settings import Settings
 

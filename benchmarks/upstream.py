@@ -32,8 +32,8 @@ from pathlib import Path
 
 from attack import fetch, tree_rss_mb  # benchmarks/ is on the path when a script here runs
 
-from yuetang_kg.catalogue import load_catalogue
-from yuetang_kg.sparql_text import bind_values
+from yuetang_kg.query.catalogue import load_catalogue
+from yuetang_kg.query.sparql_text import bind_values
 
 GRAPH = "https://w3id.org/yuetang-kg/graph"
 CHEAP = "SELECT * WHERE { ?s ?p ?o } LIMIT 1"

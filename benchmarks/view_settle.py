@@ -16,8 +16,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from yuetang_kg.project import to_networkx
-from yuetang_kg.views import load_views, write_views
+from yuetang_kg.explore.project import to_networkx
+from yuetang_kg.explore.views import load_views, write_views
 from yuetang_kg.workspace import Paths, load_graphs
 
 ARGS = [

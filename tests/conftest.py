@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from rdflib import XSD, Literal
 
 from yuetang_kg.build import build
-from yuetang_kg.catalogue import load_catalogue
 from yuetang_kg.cli import main
-from yuetang_kg.project import to_networkx
-from yuetang_kg.store import open_store
+from yuetang_kg.explore.project import to_networkx
+from yuetang_kg.query.catalogue import load_catalogue
+from yuetang_kg.query.store import open_store
 from yuetang_kg.web.site import Settings, Site
 from yuetang_kg.web.upstream import Upstream
 from yuetang_kg.workspace import Paths

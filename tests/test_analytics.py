@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
-from yuetang_kg import analytics
 from yuetang_kg.cli import main
 from yuetang_kg.errors import DataError
-from yuetang_kg.index import Index
+from yuetang_kg.explore import analytics
+from yuetang_kg.explore.index import Index
+from yuetang_kg.explore.project import to_networkx
 from yuetang_kg.namespaces import ID, YKG
-from yuetang_kg.project import to_networkx
 
 HOP = re.compile(r"^(\d+)\. (.+) (—(.+) \((.+)\)→|←(.+) \((.+)\)—) (.+)$")
 EVIDENCE = re.compile(r"^ {5}“(.*)” \[chars (\d+)–(\d+)\]$")

@@ -16,11 +16,11 @@ import uvicorn
 from conftest import free_port, require_binary, require_file
 from rdflib import RDF, RDFS, Graph, Literal
 
-from yuetang_kg import views
 from yuetang_kg.build import write_build
-from yuetang_kg.describe import Release
+from yuetang_kg.explore import views
+from yuetang_kg.explore.project import to_networkx
 from yuetang_kg.namespaces import ID, YKG
-from yuetang_kg.project import to_networkx
+from yuetang_kg.publish.describe import Release
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.site import Site
 

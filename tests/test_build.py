@@ -6,9 +6,9 @@ from rdflib.namespace import SKOS
 
 from yuetang_kg.build import build
 from yuetang_kg.errors import DataError
+from yuetang_kg.model.ontology import load_ontology, load_shapes
+from yuetang_kg.model.validate import validate_graph
 from yuetang_kg.namespaces import NIF, YKG
-from yuetang_kg.ontology import load_ontology, load_shapes
-from yuetang_kg.validate import validate_graph
 
 
 def test_build_is_byte_identical(repo_paths, built, tmp_path):

@@ -9,9 +9,9 @@ from conftest import ROOT, comparable, comparable_answer
 from rdflib import Literal, URIRef
 from rdflib.plugins.sparql import prepareQuery
 
-from yuetang_kg.catalogue import PARAM_KINDS, VIEWS, Param, load_catalogue, parse_query_file
 from yuetang_kg.errors import DataError
-from yuetang_kg.store import open_store
+from yuetang_kg.query.catalogue import PARAM_KINDS, VIEWS, Param, load_catalogue, parse_query_file
+from yuetang_kg.query.store import open_store
 
 NAMES = sorted(path.stem for path in (ROOT / "queries").glob("*.rq"))
 

@@ -14,8 +14,8 @@ from conftest import ROOT
 
 from yuetang_kg.build import class_counts
 from yuetang_kg.cli import main
-from yuetang_kg.formats import FORMATS
-from yuetang_kg.results import ROW_FORMATS
+from yuetang_kg.publish.formats import FORMATS
+from yuetang_kg.query.results import ROW_FORMATS
 
 QUERIES = ["--queries", str(ROOT / "queries")]
 ID = "https://w3id.org/yuetang-kg/id/"

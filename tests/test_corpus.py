@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from rdflib import URIRef
 
-from yuetang_kg import ntriples
 from yuetang_kg.cli import main
-from yuetang_kg.index import INDEX_NAME, Index
-from yuetang_kg.named_graphs import partition
+from yuetang_kg.explore.index import INDEX_NAME, Index
+from yuetang_kg.publish import ntriples
+from yuetang_kg.publish.named_graphs import partition
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import scale  # benchmarks/ is no package: imported from its folder

@@ -10,8 +10,8 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from yuetang_kg import deadline
 from yuetang_kg.cli import main
+from yuetang_kg.query import deadline
 
 TIMEOUT_S = 2
 SLACK_S = 1.5

@@ -10,15 +10,15 @@ import pytest
 from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF
 
-from yuetang_kg import describe as describe_module
 from yuetang_kg.build import inputs_hash, release_of
-from yuetang_kg.describe import DATASET, SPDX, Release, describe, release_date
 from yuetang_kg.errors import DataError
-from yuetang_kg.export import file_name
-from yuetang_kg.formats import FORMATS
 from yuetang_kg.namespaces import ID, VOID, YKG
-from yuetang_kg.publication import DESCRIPTION_FILE
-from yuetang_kg.store import open_store
+from yuetang_kg.publish import describe as describe_module
+from yuetang_kg.publish.describe import DATASET, SPDX, Release, describe, release_date
+from yuetang_kg.publish.export import file_name
+from yuetang_kg.publish.formats import FORMATS
+from yuetang_kg.publish.publication import DESCRIPTION_FILE
+from yuetang_kg.query.store import open_store
 
 
 @pytest.fixture(scope="module")

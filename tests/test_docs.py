@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from conftest import ROOT, free_port, require_binary, stop, wait_for_http
 
 from yuetang_kg.cli import main
-from yuetang_kg.store import STORE_DIR, OxigraphStore
+from yuetang_kg.query.store import STORE_DIR, OxigraphStore
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 CODE_LINES = [

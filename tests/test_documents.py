@@ -15,11 +15,11 @@ from starlette.testclient import TestClient
 from test_facts import refused_with_one_line
 
 from yuetang_kg.build import build
-from yuetang_kg.describe import DATASET
-from yuetang_kg.named_graphs import DERIVED_GRAPH, GRAPH, ONTOLOGY_GRAPH, SHARED_GRAPH
 from yuetang_kg.namespaces import ID, VOID, YKG
-from yuetang_kg.publication import DESCRIPTION_FILE
-from yuetang_kg.store import STORE_DIR, OxigraphStore
+from yuetang_kg.publish.describe import DATASET
+from yuetang_kg.publish.named_graphs import DERIVED_GRAPH, GRAPH, ONTOLOGY_GRAPH, SHARED_GRAPH
+from yuetang_kg.publish.publication import DESCRIPTION_FILE
+from yuetang_kg.query.store import STORE_DIR, OxigraphStore
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.site import Site
 

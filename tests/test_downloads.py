@@ -16,10 +16,10 @@ from rdflib.compare import isomorphic
 from starlette.testclient import TestClient
 
 from yuetang_kg.build import release_of
-from yuetang_kg.describe import DATASET
-from yuetang_kg.formats import FORMATS
 from yuetang_kg.namespaces import VOID
-from yuetang_kg.publication import CONTEXT_FILE, DESCRIPTION_FILE, ONTOLOGY_DOCS_FILE
+from yuetang_kg.publish.describe import DATASET
+from yuetang_kg.publish.formats import FORMATS
+from yuetang_kg.publish.publication import CONTEXT_FILE, DESCRIPTION_FILE, ONTOLOGY_DOCS_FILE
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.site import Site
 

@@ -20,18 +20,18 @@ from rdflib import OWL, RDF, RDFS, XSD, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS
 
-from yuetang_kg import export, ntriples, ontology_docs
-from yuetang_kg import jsonld as jsonld_module
 from yuetang_kg.cli import main
 from yuetang_kg.errors import DataError
-from yuetang_kg.export import PARTS, WHAT, Exporter, file_name
-from yuetang_kg.formats import FORMATS
-from yuetang_kg.index import INDEX_NAME
-from yuetang_kg.jsonld import context_of
-from yuetang_kg.named_graphs import DERIVED_GRAPH, GRAPH, ONTOLOGY_GRAPH, SHARED_GRAPH, partition
+from yuetang_kg.explore.index import INDEX_NAME
 from yuetang_kg.namespaces import NIF, ONTOLOGY_IRI, PREFIXES, YKG
-from yuetang_kg.publication import CONTEXT_FILE, DESCRIPTION_FILE, ONTOLOGY_DOCS_FILE
-from yuetang_kg.store import STORE_DIR
+from yuetang_kg.publish import export, ntriples, ontology_docs
+from yuetang_kg.publish import jsonld as jsonld_module
+from yuetang_kg.publish.export import PARTS, WHAT, Exporter, file_name
+from yuetang_kg.publish.formats import FORMATS
+from yuetang_kg.publish.jsonld import context_of
+from yuetang_kg.publish.named_graphs import DERIVED_GRAPH, GRAPH, ONTOLOGY_GRAPH, SHARED_GRAPH, partition
+from yuetang_kg.publish.publication import CONTEXT_FILE, DESCRIPTION_FILE, ONTOLOGY_DOCS_FILE
+from yuetang_kg.query.store import STORE_DIR
 
 EVERY_EXPORT = [(what, fmt) for what in WHAT for fmt in FORMATS]
 RAPPER_PARSERS = {"ttl": "turtle", "nt": "ntriples", "rdfxml": "rdfxml", "trig": "trig", "nq": "nquads"}

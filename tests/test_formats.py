@@ -4,10 +4,10 @@ import pyoxigraph as ox
 import pytest
 from rdflib import XSD, Graph, Literal, URIRef
 
-from yuetang_kg.export import export
-from yuetang_kg.formats import FORMATS, Unrepresentable, serialize
 from yuetang_kg.literals import NOT_XML
-from yuetang_kg.store import to_oxigraph
+from yuetang_kg.publish.export import export
+from yuetang_kg.publish.formats import FORMATS, Unrepresentable, serialize
+from yuetang_kg.query.store import to_oxigraph
 
 GRAPH = Graph()
 GRAPH.add((URIRef("urn:x:obs"), URIRef("urn:x:value"), Literal("28", datatype=XSD.decimal)))

@@ -9,7 +9,7 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from yuetang_kg.views import load_views
+from yuetang_kg.explore.views import load_views
 from yuetang_kg.web import headers
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.site import Settings, Site

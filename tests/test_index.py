@@ -11,9 +11,9 @@ import rdflib
 from conftest import ROOT
 from starlette.testclient import TestClient
 
-from yuetang_kg import analytics, reconcile
 from yuetang_kg.errors import DataError
-from yuetang_kg.index import INDEX_NAME, Index, write_index
+from yuetang_kg.explore import analytics, reconcile
+from yuetang_kg.explore.index import INDEX_NAME, Index, write_index
 from yuetang_kg.web import charts, explorer
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.indexing import tables, write_explorer_index

@@ -12,9 +12,10 @@ from conftest import require_binary
 from rdflib import XSD, BNode, Literal, URIRef
 
 import yuetang_kg
-from yuetang_kg import frames, inline
 from yuetang_kg.errors import DataError
-from yuetang_kg.store import Result
+from yuetang_kg.explore import inline
+from yuetang_kg.query import frames
+from yuetang_kg.query.store import Result
 
 QIXING = "https://w3id.org/yuetang-kg/id/place/zhaoshan-qixing-cun"
 

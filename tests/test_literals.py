@@ -8,8 +8,9 @@ from datetime import date, timedelta
 import pytest
 from rdflib import XSD
 
-from yuetang_kg import literals, mapping
+from yuetang_kg import literals
 from yuetang_kg.literals import CURATED_FORBIDDEN, LEXICAL_FORMS, NOT_XML, lexical_error
+from yuetang_kg.model import mapping
 
 # Every code point of the Basic Multilingual Plane, and from each other plane its first, its last two
 # (noncharacters) and one ordinary character.

@@ -8,7 +8,7 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
-from yuetang_kg import analytics
+from yuetang_kg.explore import analytics
 from yuetang_kg.namespaces import ID
 from yuetang_kg.web import article, canvas, textsearch
 from yuetang_kg.web.app import create_app

@@ -3,9 +3,9 @@ from datetime import date
 
 import pytest
 
-from yuetang_kg import periods
 from yuetang_kg.errors import DataError
-from yuetang_kg.periods import date_datatype, parse_period
+from yuetang_kg.model import periods
+from yuetang_kg.model.periods import date_datatype, parse_period
 
 
 @pytest.mark.parametrize(

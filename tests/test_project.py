@@ -5,9 +5,9 @@ import doctest
 from rdflib import RDF, Graph, Literal
 from rdflib.namespace import RDFS
 
-from yuetang_kg import project
+from yuetang_kg.explore import project
+from yuetang_kg.explore.project import BOOKKEEPING_KINDS, kind_and_slug, to_networkx
 from yuetang_kg.namespaces import ID, YKG
-from yuetang_kg.project import BOOKKEEPING_KINDS, kind_and_slug, to_networkx
 
 
 def test_doctests():

@@ -2,9 +2,9 @@ import doctest
 
 import pytest
 
-from yuetang_kg import qualification
 from yuetang_kg.errors import DataError
-from yuetang_kg.qualification import SCOPES, STATUSES, check_choice, check_flag
+from yuetang_kg.model import qualification
+from yuetang_kg.model.qualification import SCOPES, STATUSES, check_choice, check_flag
 
 
 def test_doctests():

@@ -7,9 +7,9 @@ import re
 import pytest
 from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
 
+from yuetang_kg.explore.project import entity_nodes
 from yuetang_kg.namespaces import ID, YKG
-from yuetang_kg.project import entity_nodes
-from yuetang_kg.store import open_store
+from yuetang_kg.query.store import open_store
 
 GREEN_HEART = ID["place/changzhutan-lvxin"]
 YUETANG = ID["place/yuetang-qu"]

@@ -13,10 +13,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 from starlette.testclient import TestClient
 
-from yuetang_kg import reconcile
-from yuetang_kg.describe import Release
-from yuetang_kg.index import INDEX_NAME, Index
-from yuetang_kg.project import search_key
+from yuetang_kg.explore import reconcile
+from yuetang_kg.explore.index import INDEX_NAME, Index
+from yuetang_kg.explore.project import search_key
+from yuetang_kg.publish.describe import Release
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.site import Settings, Site
 

@@ -9,10 +9,10 @@ from click.testing import CliRunner
 from conftest import ENGINE_GRAPH, ROOT, built_dir, comparable_answer, free_port
 from rdflib import BNode, Literal, URIRef
 
-from yuetang_kg import sparql_text
 from yuetang_kg.cli import main
 from yuetang_kg.errors import DataError
-from yuetang_kg.remote import RemoteStore, bind_values, graph_store_url, query_form, strip_comments
+from yuetang_kg.query import sparql_text
+from yuetang_kg.query.remote import RemoteStore, bind_values, graph_store_url, query_form, strip_comments
 
 CATALOGUE = sorted(path.stem for path in (ROOT / "queries").glob("*.rq"))
 

@@ -5,8 +5,8 @@ import unicodedata
 
 from rdflib import XSD, Literal, URIRef
 
-from yuetang_kg.results import format_rows
-from yuetang_kg.store import Result
+from yuetang_kg.query.results import format_rows
+from yuetang_kg.query.store import Result
 
 RESULT = Result(
     "SELECT",

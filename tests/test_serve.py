@@ -24,7 +24,7 @@ from rdflib.compare import isomorphic
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from starlette.testclient import TestClient
 
-from yuetang_kg.store import to_rdflib
+from yuetang_kg.query.store import to_rdflib
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.site import Settings, Site
 

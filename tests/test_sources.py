@@ -1,7 +1,7 @@
 import pytest
 
 from yuetang_kg.errors import DataError
-from yuetang_kg.sources import Document, occurrences
+from yuetang_kg.model.sources import Document, occurrences
 
 TEXT = "湘潭市岳塘区，位于长株潭。岳塘区因工业而兴。"
 

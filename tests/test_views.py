@@ -7,11 +7,11 @@ import pytest
 from click.testing import CliRunner
 from rdflib import RDF, RDFS, Graph, Literal
 
-from yuetang_kg import views
 from yuetang_kg.cli import main
 from yuetang_kg.errors import DataError
+from yuetang_kg.explore import views
+from yuetang_kg.explore.project import to_networkx
 from yuetang_kg.namespaces import ID, YKG
-from yuetang_kg.project import to_networkx
 
 XSS = "<img src=x onerror=window.__xss=1>"
 

@@ -16,8 +16,8 @@ from starlette.testclient import TestClient
 
 from yuetang_kg.errors import DataError
 from yuetang_kg.literals import NOT_XML
-from yuetang_kg.sparql_text import bind_values, query_form
-from yuetang_kg.store import OxigraphStore, Result
+from yuetang_kg.query.sparql_text import bind_values, query_form
+from yuetang_kg.query.store import OxigraphStore, Result
 from yuetang_kg.web import answers
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.negotiation import NotAcceptable

@@ -15,11 +15,11 @@ from rdflib.compare import isomorphic
 from starlette.testclient import TestClient
 
 from yuetang_kg.build import write_build
-from yuetang_kg.describe import Release
 from yuetang_kg.errors import DataError
-from yuetang_kg.formats import FORMATS
+from yuetang_kg.explore.project import kind_and_slug
 from yuetang_kg.namespaces import ID, NIF, YKG
-from yuetang_kg.project import kind_and_slug
+from yuetang_kg.publish.describe import Release
+from yuetang_kg.publish.formats import FORMATS
 from yuetang_kg.web import article, charts, explorer, resources
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.site import Settings, Site

@@ -23,7 +23,7 @@ from rdflib.compare import isomorphic
 from starlette.testclient import TestClient
 
 from yuetang_kg.namespaces import BASE, VOID
-from yuetang_kg.store import to_rdflib
+from yuetang_kg.query.store import to_rdflib
 from yuetang_kg.web import catalogue_pages
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.site import Settings

@@ -9,7 +9,7 @@ import time
 import pytest
 from conftest import eventually
 
-from yuetang_kg.store import STORE_DIR, OxigraphStore
+from yuetang_kg.query.store import STORE_DIR, OxigraphStore
 from yuetang_kg.web import answers
 from yuetang_kg.web.workers import Job, Limits, QueryTimeout, QueryWorkers, WorkerFailed, answer
 

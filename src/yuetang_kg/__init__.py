@@ -4,6 +4,12 @@
 with typed columns or as plain rows, shortest paths between entities, the NetworkX graph, and views shown inline
 in notebooks. The command line is ``yuetang-kg`` (or ``python -m yuetang_kg``).
 
+The package is grouped by stage, the way the data flows: ``model`` (facts → RDF), ``publish`` (the files of a
+build), ``query`` (stores, catalogue, answers), ``explore`` (the projection, its index and views) and ``web`` (the
+app). Above them: ``build`` and ``workspace``, which wire the stages together, and the two faces, ``cli`` and
+``knowledge_graph``; below them, the ground every stage may import: ``errors``, ``files``, ``literals``,
+``namespaces`` and ``bundle``. No import runs back up.
+
 The names below are imported on first use: the query workers import this package too, and each of them should
 hold only what answering SPARQL needs.
 """
@@ -14,7 +20,7 @@ from importlib.metadata import version
 __version__ = version("yuetang-kg")
 __all__ = ["DataError", "InlineView", "KnowledgeGraph", "__version__", "open"]
 
-_HOMES = {"DataError": "errors", "InlineView": "inline", "KnowledgeGraph": "knowledge_graph",
+_HOMES = {"DataError": "errors", "InlineView": "explore.inline", "KnowledgeGraph": "knowledge_graph",
           "open": "knowledge_graph"}
 
 

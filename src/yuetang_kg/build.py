@@ -9,11 +9,10 @@ from pathlib import Path
 from rdflib import RDF, Graph
 
 from .bundle import CHARTS_FILE, REPORT_NAME, file_sha256, inputs_hash
-from .describe import DEFAULT_BASE_URL, Release, release_date
 from .errors import DataError
-from .facts import Facts, load_facts
 from .files import write_text
-from .mapping import (
+from .model.facts import Facts, load_facts
+from .model.mapping import (
     Context,
     map_documents,
     map_entities,
@@ -22,12 +21,13 @@ from .mapping import (
     map_vocabularies,
     new_graph,
 )
+from .model.observations import map_derived, map_observations, map_units, map_variables
+from .model.ontology import load_ontology, load_shapes, terms_of
+from .model.validate import validate_graph
 from .namespaces import YKG
-from .observations import map_derived, map_observations, map_units, map_variables
-from .ontology import load_ontology, load_shapes, terms_of
-from .publication import Publication
-from .store import STORE_DIR, write_store
-from .validate import validate_graph
+from .publish.describe import DEFAULT_BASE_URL, Release, release_date
+from .publish.publication import Publication
+from .query.store import STORE_DIR, write_store
 from .web.charts import Comparison, load_comparisons
 from .web.indexing import write_explorer_index
 

@@ -11,12 +11,12 @@ import click
 
 # Only what every command's options need is imported here; each command imports the rest, so that a command
 # pays for no other command's modules (`query` answers in well under a second, most of it Python's start).
-from .describe import DEFAULT_BASE_URL
 from .errors import DataError
-from .export import WHAT
-from .formats import FORMATS
-from .results import ROW_FORMATS
-from .store import STORES
+from .publish.describe import DEFAULT_BASE_URL
+from .publish.export import WHAT
+from .publish.formats import FORMATS
+from .query.results import ROW_FORMATS
+from .query.store import STORES
 from .web.settings import Settings
 from .workspace import Paths, resolve_paths
 
@@ -180,7 +180,7 @@ def stats_command(with_graph, data, ontology, out):
 def path_command(source, target, limit, fmt, data, ontology, out):
     """How SOURCE and TARGET are connected: the shortest chains of relations between two entities (named in zh,
     en, pinyin with or without tones, or by id), each hop with its relation and the evidence quote."""
-    from . import analytics
+    from .explore import analytics
     from .workspace import load_projection
 
     projection = load_projection(paths_from(data, ontology, out), progress)
@@ -214,7 +214,7 @@ def viz_command(view, output, entity, viz_dir, data, ontology, out):
 
     VIEW names one view (default: every view that needs no --entity); `viz ego --entity 七星村` draws the
     neighbourhood of one entity. An index.html links every view file of the folder."""
-    from .views import load_views, write_views
+    from .explore.views import load_views, write_views
     from .workspace import load_projection
 
     paths = paths_from(data, ontology, out, viz=viz_dir)
@@ -229,7 +229,7 @@ def viz_command(view, output, entity, viz_dir, data, ontology, out):
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def queries_command(queries_dir, fmt):
     """List the query catalogue: name, parameters and title."""
-    from .catalogue import load_catalogue
+    from .query.catalogue import load_catalogue
 
     catalogue = load_catalogue(resolve_paths(queries=queries_dir).queries)
     if fmt == "json":
@@ -268,8 +268,8 @@ def query_command(name_or_file, expression, params, fmt, store, queries_dir, end
 
     With --endpoint the query runs on a remote engine; -p values are then bound by a VALUES block (see README).
     """
-    from .catalogue import load_catalogue, parse_query_file
-    from .results import format_rows
+    from .query.catalogue import load_catalogue, parse_query_file
+    from .query.results import format_rows
 
     if (name_or_file is None) == (expression is None):
         raise DataError("give a query NAME, a FILE, '-' or -e SPARQL (one of them)", "query")
@@ -294,11 +294,11 @@ def query_command(name_or_file, expression, params, fmt, store, queries_dir, end
     if graph and not endpoint:
         raise DataError("--graph names a graph on a remote endpoint: give --endpoint too", "--graph")
     if endpoint:
-        from .remote import RemoteStore
+        from .query.remote import RemoteStore
 
         result = RemoteStore(endpoint, graph, timeout).query(text, bindings)
     else:
-        from .store import OxigraphStore, open_store
+        from .query.store import OxigraphStore, open_store
         from .workspace import built_store, load_graphs
 
         paths = paths_from(data, ontology, out, queries_dir)
@@ -393,8 +393,8 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
     """
     import uvicorn
 
-    from .catalogue import load_catalogue
-    from .remote import RemoteStore
+    from .query.catalogue import load_catalogue
+    from .query.remote import RemoteStore
     from .web.app import create_app
     from .web.connections import bounded_protocol
     from .web.site import Site
@@ -461,7 +461,7 @@ def load_command(endpoint, graph, append, user, password, timeout, data, ontolog
     """Upload the graph and the ontology to a remote store through the SPARQL Graph Store Protocol."""
     if (user is None) != (password is None):
         raise DataError("give --user and --password together", "--user")
-    from .remote import upload, upload_files
+    from .query.remote import upload, upload_files
     from .workspace import check_build, load_graphs
 
     paths = paths_from(data, ontology, out)

@@ -16,12 +16,13 @@ from pathlib import Path
 import networkx as nx
 from rdflib import RDFS, Graph, Literal, URIRef
 
-from . import analytics, frames, views
-from .catalogue import Query, load_catalogue
 from .errors import DataError
-from .inline import InlineView
-from .project import to_networkx
-from .store import Result, open_store
+from .explore import analytics, views
+from .explore.inline import InlineView
+from .explore.project import to_networkx
+from .query import frames
+from .query.catalogue import Query, load_catalogue
+from .query.store import Result, open_store
 from .workspace import Paths, load_graphs, resolve_paths
 
 LANGUAGES = ("zh", "en")

@@ -73,7 +73,7 @@ def load_graphs(paths: Paths, progress=lambda message: None) -> tuple[Graph, Gra
     """The instance graph and the ontology: read from the build output, or built in memory when not built yet."""
     # The build's modules (mapping, SHACL) are imported only by the commands that load or build the graph.
     from .build import build_graph
-    from .ontology import load_ontology
+    from .model.ontology import load_ontology
 
     ontology = load_ontology(paths.ontology)
     if paths.built_graph.exists():
@@ -99,8 +99,8 @@ def load_exporter(paths: Paths, quads: bool = False, progress=lambda message: No
     """The exports of the built graph: from its dumps, read as lines once the one that the format reads (the
     N-Quads one for the ``quads`` formats, else the N-Triples one) is checked against the build report (nothing
     parses them), or from the graph built in memory when not built yet."""
-    from .export import Exporter
-    from .ontology import load_ontology
+    from .model.ontology import load_ontology
+    from .publish.export import Exporter
 
     if (paths.out / REPORT_NAME).exists():
         check_build(paths, outputs=((paths.built_graphs if quads else paths.built_graph).name,))
@@ -161,7 +161,7 @@ def built_store(paths: Paths) -> Path | None:
 
 def _built_index(paths: Paths) -> "Index | None":  # noqa: F821 - imported below, when needed
     """The explorer's index of a checked build, opened; None when there is none (a graph built in memory)."""
-    from .index import Index
+    from .explore.index import Index
 
     if (paths.out / REPORT_NAME).exists():
         report = check_build(paths, outputs=())
@@ -173,7 +173,7 @@ def _built_index(paths: Paths) -> "Index | None":  # noqa: F821 - imported below
 def load_projection(paths: Paths, progress=lambda message: None) -> "nx.MultiDiGraph":  # noqa: F821
     """The entity graph (``project.to_networkx``): read from the build's index, or projected from a graph built
     in memory when not built yet; the dump is never parsed for it."""
-    from .project import to_networkx
+    from .explore.project import to_networkx
 
     index = _built_index(paths)
     if index is None:
@@ -188,8 +188,8 @@ def load_graph_summary(paths: Paths, progress=lambda message: None) -> dict:
     """``analytics.summary`` of the entity graph: from the build's index, which holds what it needs (the
     communities found at build time, the nodes' names, the edges' ends), or of a projection built in memory
     when not built yet."""
-    from . import analytics
-    from .project import to_networkx
+    from .explore import analytics
+    from .explore.project import to_networkx
 
     index = _built_index(paths)
     if index is None:  # projected here: load_projection would check a report without an index a second time

@@ -13,7 +13,7 @@ bytes: JSON without spaces, XML without line breaks, TSV terms in their short Tu
 ``"5"^^xsd:integer``). XML is held to the same rules as below. CSV stays ours, from the engine's terms: the
 engine's CSV writer does not quote an IRI that holds a comma, and our text fragments (``#char=5209,5228``) do.
 
->>> from yuetang_kg.store import Result
+>>> from yuetang_kg.query.store import Result
 >>> print(write(Result("ASK", boolean=True), "application/sparql-results+json").decode())
 {"head": {}, "boolean": true}
 """
@@ -30,10 +30,10 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 
 from ..errors import DataError
-from ..formats import FORMATS, Unrepresentable, serialize
 from ..literals import NOT_XML, find_forbidden
-from ..results import sparql_json
-from ..store import Result, Table, to_rdflib
+from ..publish.formats import FORMATS, Unrepresentable, serialize
+from ..query.results import sparql_json
+from ..query.store import Result, Table, to_rdflib
 from .negotiation import NotAcceptable
 
 TRUNCATED_LINK = "urn:yuetang-kg:truncated"

@@ -13,8 +13,8 @@ from markupsafe import Markup, escape
 from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import DCTERMS
 
+from ..explore.project import kind_and_slug, span_info
 from ..namespaces import NIF, YKG
-from ..project import kind_and_slug, span_info
 from .resources import Labels, fact_label, local_path
 
 SENTENCE_ENDS = "。！？!?\n"

@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from ..catalogue import Query
 from ..namespaces import BASE, PREFIXES
+from ..query.catalogue import Query
 from . import sparql, workers
 from .layout import Pages
 from .site import Site

@@ -14,8 +14,8 @@ from markupsafe import Markup, escape
 
 from ..bundle import CHARTS_FILE
 from ..errors import DataError
-from ..project import kind_and_slug
-from ..views import read_definitions
+from ..explore.project import kind_and_slug
+from ..explore.views import read_definitions
 from .resources import local_path
 
 _KEYS = {"name", "title_zh", "title_en", "variables", "about"}

@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..index import Index
+from ..explore.index import Index
+from ..explore.project import labels
 from ..namespaces import NIF, PREFIXES
-from ..project import labels
 from . import inputs
 
 KINDS = ("entity", "class", "property", "prefix")

@@ -22,11 +22,11 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from ..bundle import REPORT_NAME
-from ..describe import DEFAULT_BASE_URL, DOWNLOADS
-from ..export import file_name, render
-from ..formats import FORMATS
-from ..ontology_docs import ontology_html
-from ..publication import CONTEXT_FILE, DESCRIPTION_FILE, ONTOLOGY_DOCS_FILE
+from ..publish.describe import DEFAULT_BASE_URL, DOWNLOADS
+from ..publish.export import file_name, render
+from ..publish.formats import FORMATS
+from ..publish.ontology_docs import ontology_html
+from ..publish.publication import CONTEXT_FILE, DESCRIPTION_FILE, ONTOLOGY_DOCS_FILE
 from . import negotiation
 from .site import Site
 

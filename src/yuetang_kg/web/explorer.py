@@ -27,14 +27,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .. import analytics, views
 from ..errors import DataError
-from ..export import render
-from ..formats import FORMATS
-from ..index import ALIAS_NAME, ALIAS_OTHER, Index
+from ..explore import analytics, views
+from ..explore.index import ALIAS_NAME, ALIAS_OTHER, Index
+from ..explore.project import evidence_of
 from ..namespaces import ID
-from ..project import evidence_of
-from ..sparql_text import writable_iri
+from ..publish.export import render
+from ..publish.formats import FORMATS
+from ..query.sparql_text import writable_iri
 from . import article, canvas, charts, complete, negotiation, paths, terms, textsearch
 from . import resources as pages
 from .layout import Pages

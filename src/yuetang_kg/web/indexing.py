@@ -10,10 +10,10 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
-from ..analytics import communities
-from ..index import INDEX_NAME, dumps, spellings, summary, write_index
-from ..project import kind_and_slug, observations, to_networkx
-from ..reconcile import entity_rows
+from ..explore.analytics import communities
+from ..explore.index import INDEX_NAME, dumps, spellings, summary, write_index
+from ..explore.project import kind_and_slug, observations, to_networkx
+from ..explore.reconcile import entity_rows
 from . import article, charts, complete, textsearch
 from .resources import Labels
 

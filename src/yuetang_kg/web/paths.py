@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .. import analytics
 from ..errors import DataError
+from ..explore import analytics
 from . import inputs
 from .resources import local_path
 

@@ -21,9 +21,9 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from .. import __version__
+from ..explore.reconcile import PROPERTIES, Candidate, Reconciler
+from ..explore.reconcile import Request as Query
 from ..namespaces import BASE, YKG
-from ..reconcile import PROPERTIES, Candidate, Reconciler
-from ..reconcile import Request as Query
 from .site import Site
 from .sparql import BadRequest, read_body
 

@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 from rdflib import RDF, Graph, Literal, URIRef
 
+from ..explore.project import curie, kind_and_slug, labels
 from ..namespaces import ID, PREFIXES, YKG
-from ..project import curie, kind_and_slug, labels
-from ..sparql_text import writable_iri
+from ..query.sparql_text import writable_iri
 
 # Literals longer than this (the article itself, as the document's nif:isString) are cut on the page.
 LONG_LITERAL = 300

@@ -9,8 +9,8 @@ from urllib.parse import urljoin
 
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 
-from ..describe import DATASET
 from ..namespaces import BASE, SD, VOID
+from ..publish.describe import DATASET
 from . import answers
 from .site import Settings
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..bundle import REPORT_NAME
-from ..catalogue import Query
-from ..describe import Release
-from ..index import INDEX_NAME, Index
-from ..publication import CONTEXT_FILE
-from ..remote import RemoteStore
-from ..store import STORE_DIR, OxigraphStore
+from ..explore.index import INDEX_NAME, Index
+from ..publish.describe import Release
+from ..publish.publication import CONTEXT_FILE
+from ..query.catalogue import Query
+from ..query.remote import RemoteStore
+from ..query.store import STORE_DIR, OxigraphStore
 from .settings import Settings
 from .upstream import Upstream
 from .workers import Limits, QueryWorkers

@@ -25,7 +25,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..errors import DataError
-from ..formats import FORMATS, serialize
+from ..publish.formats import FORMATS, serialize
 from . import answers, guard, negotiation, service, upstream, workers
 from .connections import WHOLE_ANSWER
 from .headers import DATA_HEADERS

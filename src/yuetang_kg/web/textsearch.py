@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from pypinyin import lazy_pinyin
 
-from ..project import search_key
+from ..explore.project import search_key
 from .article import context
 
 MAX_HITS = 50

@@ -24,9 +24,9 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ..deadline import TimedOut, TooLarge, check_url
-from ..remote import RemoteStore
-from ..store import Result
+from ..query.deadline import TimedOut, TooLarge, check_url
+from ..query.remote import RemoteStore
+from ..query.store import Result
 from .admission import Admission, Busy
 from .workers import Answer, Job, QueryTimeout, QueryTooBig, answer
 

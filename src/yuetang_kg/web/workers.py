@@ -47,8 +47,8 @@ from pathlib import Path
 from rdflib import Graph
 
 from ..errors import DataError
-from ..sparql_text import bind_values
-from ..store import OxigraphStore, open_store
+from ..query.sparql_text import bind_values
+from ..query.store import OxigraphStore, open_store
 from . import answers, guard, negotiation, sandbox
 from .admission import Admission, Busy
 
