@@ -188,3 +188,31 @@ def test_an_answer_written_whole_is_the_counted_answer(built, text, media_type):
     whole = answer(store, Job(text, {}, media_type, (), 10_000), {})
     assert not whole.truncated
     assert whole.body == answers.write_table(store.select_table(text, 10_000), media_type)
+
+
+def test_a_deadline_that_passes_while_the_watch_moves_is_kept(one_worker):
+    """The watch moves from a loop in another thread by asking that loop (at most a second's wait); a deadline
+    that passes meanwhile must stop the query before it is sent, not leave it to run without one."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever)
+    thread.start()
+    outcome = []
+
+    def ask_late() -> None:
+        try:
+            asyncio.run(one_worker.run(Job(CROSS, {}, None, (), 10), 0.2, "client"))
+        except Exception as error:  # noqa: BLE001 - the outcome is what the test checks
+            outcome.append(error)
+
+    try:
+        asyncio.run_coroutine_threadsafe(one_worker.run(numbered(1), 5, "client"), loop).result(10)  # watched there
+        loop.call_soon_threadsafe(time.sleep, 2)  # that loop busy: it cannot hand the watch over for 2 s
+        asker = threading.Thread(target=ask_late, daemon=True)
+        asker.start()
+        asker.join(5)
+        assert not asker.is_alive(), "the query was sent without its deadline"
+        assert len(outcome) == 1 and isinstance(outcome[0], QueryTimeout)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

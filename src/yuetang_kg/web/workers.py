@@ -268,11 +268,13 @@ class _Worker:
         """The worker's reply to ``job`` and whether the worker must be replaced, or an error reply if the worker
         died (no time limit: see ``QueryWorkers._serve``, which may end the wait with ``overrun``)."""
         loop = asyncio.get_running_loop()
+        self._reply = reply = loop.create_future()  # before any wait, so that ``overrun`` can end it
+        self._received.clear()
         try:
             if self._loop is not loop:
                 await self._attach(loop)
-            self._reply = reply = loop.create_future()
-            self._received.clear()
+                if reply.done():  # the deadline passed while the watch moved: the job is not sent
+                    return await reply
             frame = _frame(job)
             try:
                 sent = self.socket.send(frame)
