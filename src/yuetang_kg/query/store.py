@@ -141,12 +141,16 @@ class OxigraphStore:
         except RuntimeError as error:  # e.g. a parameter whose variable the SELECT clause does not name
             raise DataError(f"cannot run the query: {error}", "query") from None
 
-    def select_table(self, sparql: str, max_rows: int) -> Table:
-        """Run a SELECT query and keep its answer as the engine writes it (SPARQL TSV), at most ``max_rows`` rows:
-        no row becomes a Python object, and the engine stops after the row that shows the answer is longer."""
+    def _solutions(self, sparql: str) -> ox.QuerySolutions:
         solutions = self._run(sparql)
         if not isinstance(solutions, ox.QuerySolutions):
             raise DataError("not a SELECT query", "query")
+        return solutions
+
+    def select_table(self, sparql: str, max_rows: int) -> Table:
+        """Run a SELECT query and keep its answer as the engine writes it (SPARQL TSV), at most ``max_rows`` rows:
+        no row becomes a Python object, and the engine stops after the row that shows the answer is longer."""
+        solutions = self._solutions(sparql)
         sink = _CappedSink(max_rows)
         try:
             solutions.serialize(sink, format=ox.QueryResultsFormat.TSV)
@@ -161,10 +165,7 @@ class OxigraphStore:
     def select_written(self, sparql: str, fmt: ox.QueryResultsFormat) -> bytes:
         """Run a SELECT query and return its whole answer as the engine writes it in ``fmt``: for a query known to
         stay within the caller's row cap (its own LIMIT), which needs no counting."""
-        solutions = self._run(sparql)
-        if not isinstance(solutions, ox.QuerySolutions):
-            raise DataError("not a SELECT query", "query")
-        return solutions.serialize(format=fmt)
+        return self._solutions(sparql).serialize(format=fmt)
 
     def query(self, sparql: str, bindings: dict[str, Node] | None = None, max_rows: int | None = None) -> Result:
         """Run a query; with ``max_rows``, stop reading after that many rows (or triples) and flag ``truncated``.

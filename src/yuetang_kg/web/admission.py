@@ -96,7 +96,7 @@ class Admission:
                 if not queue:
                     del self._waiting[next_client]
                 self._granted.add(turn)
-                if turn.get_loop() is _running_loop():
+                if turn.get_loop() is running_loop():
                     _grant(turn)  # a wake-up of the loop through its self-pipe is a system call or two per query
                 else:
                     turn.get_loop().call_soon_threadsafe(_grant, turn)
@@ -111,7 +111,8 @@ class Admission:
             self._held.pop(client, None)
 
 
-def _running_loop() -> asyncio.AbstractEventLoop | None:
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running in this thread, or None."""
     try:
         return asyncio.get_running_loop()
     except RuntimeError:  # a thread without a loop (the one that starts replacement workers)

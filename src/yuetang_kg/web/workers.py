@@ -50,7 +50,7 @@ from ..errors import DataError
 from ..query.sparql_text import bind_values
 from ..query.store import OxigraphStore, open_store
 from . import answers, guard, negotiation, sandbox
-from .admission import Admission, Busy
+from .admission import Admission, Busy, running_loop
 
 log = logging.getLogger(__name__)
 
@@ -342,7 +342,7 @@ class _Worker:
         self.process.kill()
         self.process.wait(5)
         loop = self._loop
-        if loop is not None and not loop.is_closed() and loop.is_running() and loop is not _running_loop():
+        if loop is not None and not loop.is_closed() and loop.is_running() and loop is not running_loop():
             try:
                 loop.call_soon_threadsafe(self._close)
                 return
@@ -366,13 +366,6 @@ async def _unless_ended(sending, reply: asyncio.Future) -> None:
         task.result()
     finally:
         task.cancel()
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 class QueryWorkers:
