@@ -150,9 +150,11 @@ def test_cli_query_with_parameters_on_an_engine(oxigraph, virtuoso, catalogue, b
 def test_virtuoso_partial_results_on_timeout_are_an_error(virtuoso):
     # Asked with a timeout (&timeout=ms), Virtuoso answers a query that runs past it with 200 and what it has so
     # far ("anytime" results), flagged only by the X-SQL-State header: RemoteStore must refuse them rather than
-    # pass them off as whole.
+    # pass them off as whole. On a loaded machine the same query is sometimes cancelled instead (HTTP 500, SR203):
+    # either way no count comes back. test_upstream.py checks the header's case alone, with an engine that always
+    # sends it.
     cross = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(4)) + " }"
-    with pytest.raises(DataError, match="incomplete results"):
+    with pytest.raises(DataError, match="incomplete results|HTTP 500: Virtuoso HY008 Error SR203"):
         RemoteStore(f"{virtuoso}/sparql?timeout=1000", ENGINE_GRAPH, timeout_s=60).query(cross)
 
 

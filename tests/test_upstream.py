@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 from yuetang_kg.cli import main
 from yuetang_kg.namespaces import BASE
+from yuetang_kg.query.remote import Incomplete, RemoteStore
 from yuetang_kg.web.app import create_app
 from yuetang_kg.web.site import Settings, Site
 from yuetang_kg.web.upstream import Upstream
@@ -23,13 +24,17 @@ SECRET = "db-7.internal:1111 user=dba password=hunter2"
 MAX_BYTES = 50_000
 TIMEOUT_S = 1.0
 ASK_TRUE = b'{"head": {}, "boolean": true}'
+PARTIAL = b'{"head": {"vars": ["n"]}, "results": {"bindings": [{"n": {"type": "literal", "value": "1234"}}]}}'
+# Virtuoso's headers on an "anytime" answer, as it sends them (../shared/reference/engines.md)
+ANYTIME = {"X-SQL-State": "S1TAT",
+           "X-SQL-Message": "RC...: Returning incomplete results, query interrupted by result timeout."}
 # One SELECT answer of about 150 kB: three times what the site accepts.
 BIG = b'{"head": {"vars": ["x"]}, "results": {"bindings": [' + b", ".join(
     b'{"x": {"type": "literal", "value": "%s"}}' % (b"x" * 100) for _ in range(1000)) + b"]}}"
 
 
 class FakeEngine(http.server.BaseHTTPRequestHandler):
-    """Answers by the first segment of the path: /ok, /stall, /fail, /login, /big."""
+    """Answers by the first segment of the path: /ok, /stall, /fail, /login, /big, /anytime."""
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
@@ -43,8 +48,11 @@ class FakeEngine(http.server.BaseHTTPRequestHandler):
             "fail": (500, "text/plain", f"Virtuoso 42000 Error at {SECRET}".encode()),
             "login": (200, "text/html", f"<html><title>Sign in</title>{SECRET}</html>".encode()),
             "big": (200, "application/sparql-results+json", BIG),
+            "anytime": (200, "application/sparql-results+json", PARTIAL),
         }[behaviour]
         self.send_response(status)
+        for name, value in ANYTIME.items() if behaviour == "anytime" else ():
+            self.send_header(name, value)
         self.send_header("Content-Type", media_type)
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
@@ -149,6 +157,13 @@ def test_an_engine_failure_is_a_generic_502(engine, built, catalogue, behaviour)
 def test_an_oversized_answer_is_refused_saying_why(engine, built, catalogue):
     answer = client_for(engine, "big", built, catalogue).get("/sparql", params={"query": "SELECT ?x WHERE {}"})
     assert answer.status_code == 503 and "over the limit of 50,000 bytes" in answer.text and "LIMIT" in answer.text
+
+
+def test_a_partial_answer_at_the_engines_own_time_limit_is_refused(engine, built, catalogue):
+    answer = client_for(engine, "anytime", built, catalogue).get("/sparql", params={"query": "SELECT ?n WHERE {}"})
+    assert answer.status_code == 503 and "its own time limit" in answer.text and "1234" not in answer.text
+    with pytest.raises(Incomplete, match="incomplete results: RC...: Returning incomplete results"):
+        RemoteStore(f"{base_of(engine)}/anytime").query("SELECT ?n WHERE {}")
 
 
 @pytest.mark.parametrize("options, words", [

@@ -35,6 +35,11 @@ from .store import Result, capped
 RESULTS_JSON = ("application/sparql-results+json", "application/json")
 TURTLE = ("text/turtle", "application/x-turtle", "application/turtle", "application/n-triples")
 
+
+class Incomplete(DataError):
+    """The engine stopped the query at its own time limit and answered 200 with part of the result: Virtuoso's
+    "anytime" queries, flagged only by the ``X-SQL-State`` header."""
+
 def _term(cell: dict) -> Node:
     kind, value = cell["type"], cell["value"]
     if kind == "uri":

@@ -25,7 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ..query.deadline import TimedOut, TooLarge, check_url
-from ..query.remote import RemoteStore
+from ..query.remote import Incomplete, RemoteStore
 from ..query.store import Result
 from .admission import Admission, Busy
 from .workers import Answer, Job, QueryTimeout, QueryTooBig, answer
@@ -42,9 +42,10 @@ class UpstreamFailed(RuntimeError):
 class _Engine:
     """The remote engine for one query: its time is what is left of the query's, its errors are the site's."""
 
-    def __init__(self, upstream: "Upstream", deadline: float):
+    def __init__(self, upstream: "Upstream", deadline: float, timeout_s: float):
         self.upstream = upstream
         self.deadline = deadline
+        self.timeout_s = timeout_s
 
     def query(self, text: str, max_rows: int) -> Result:
         up = self.upstream
@@ -52,7 +53,11 @@ class _Engine:
         try:
             return remote.query(text, max_rows=max_rows)
         except TimedOut:
-            raise QueryTimeout from None
+            abandoned = f"the engine gave no answer within {self.timeout_s:g} s; the query was abandoned"
+            raise QueryTimeout(abandoned) from None
+        except Incomplete:
+            raise QueryTimeout("the engine stopped the query at its own time limit and sent only part of the answer; "
+                               "ask for less (LIMIT, a narrower pattern)") from None
         except TooLarge:
             raise QueryTooBig(f"the engine's answer is over the limit of {up.max_bytes:,} bytes; ask for less "
                               "(LIMIT, fewer columns)") from None
@@ -79,10 +84,10 @@ class Upstream:
     def start(self) -> None:
         """Nothing to start: the engine runs elsewhere (the workers' interface)."""
 
-    def _serve(self, job: Job, deadline: float, client: str) -> Answer:
+    def _serve(self, job: Job, deadline: float, timeout_s: float, client: str) -> Answer:
         """Answer ``job`` (blocking) and free its slot, even when the request that asked is gone."""
         try:
-            return answer(_Engine(self, deadline), job, self._memo)
+            return answer(_Engine(self, deadline, timeout_s), job, self._memo)
         finally:
             self.admission.release(client)
 
@@ -94,11 +99,10 @@ class Upstream:
         """
         deadline = time.monotonic() + timeout_s
         await self.admission.acquire(client, min(deadline, time.monotonic() + self.queue_wait_s))
-        pending = asyncio.get_running_loop().run_in_executor(self._threads, self._serve, job, deadline, client)
+        loop = asyncio.get_running_loop()
+        pending = loop.run_in_executor(self._threads, self._serve, job, deadline, timeout_s, client)
         try:
             return await asyncio.shield(pending)
-        except QueryTimeout:
-            raise QueryTimeout(f"the engine gave no answer within {timeout_s:g} s; the query was abandoned") from None
         except asyncio.CancelledError:  # a server shutting down (see workers.run)
             raise Busy("the server is shutting down; try again shortly", retry_after=5) from None
 
