@@ -318,15 +318,9 @@ class _Worker:
     async def _attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Watch the socket from ``loop``, off the loop that watched it before. Only tests use several loops
         (Starlette's test client runs one per request); ``serve`` runs one."""
-        old = self._loop
-        if old is not None and not old.is_closed() and old.is_running():
-            moved = concurrent.futures.Future()
-            try:
-                old.call_soon_threadsafe(lambda: moved.set_result(self.detach()))
-            except RuntimeError:  # that loop closed meanwhile, and its watch with it
-                pass
-            else:  # bounded: a loop that stops without running it leaves no one to steal the answers
-                await asyncio.wait((asyncio.wrap_future(moved),), timeout=1)
+        moved = self._on_watching_loop(self.detach)
+        if moved is not None:  # bounded: a loop that stops without running it leaves no one to steal the answers
+            await asyncio.wait((asyncio.wrap_future(moved),), timeout=1)
         self.detach()
         loop.add_reader(self.socket, self._readable)
         self._loop = loop
@@ -341,14 +335,21 @@ class _Worker:
         """Kill the process and close the socket, off its loop first (see the class's note)."""
         self.process.kill()
         self.process.wait(5)
+        if self._on_watching_loop(self._close) is None:
+            self._close()
+
+    def _on_watching_loop(self, call) -> concurrent.futures.Future | None:
+        """Run ``call`` on the loop that watches the socket, when that is another loop still running (the reader is
+        that loop's to remove); the future of its result, or None when it is for the caller to do."""
         loop = self._loop
-        if loop is not None and not loop.is_closed() and loop.is_running() and loop is not running_loop():
-            try:
-                loop.call_soon_threadsafe(self._close)
-                return
-            except RuntimeError:  # that loop closed meanwhile, and its watch with it
-                pass
-        self._close()
+        if loop is None or loop.is_closed() or not loop.is_running() or loop is running_loop():
+            return None
+        done = concurrent.futures.Future()
+        try:
+            loop.call_soon_threadsafe(lambda: done.set_result(call()))
+        except RuntimeError:  # that loop closed meanwhile, and its watch with it
+            return None
+        return done
 
     def _close(self) -> None:
         self.detach()
