@@ -25,7 +25,7 @@ from yuetang_kg import bundle
 
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 ROUTES = ["/", "/query", "/queries/village_industries", "/id/place/zhaoshan-qixing-cun", "/charts", "/views",
-          "/downloads/", "/sparql?query=ASK%7B%7D", "/reconcile", "/static/vendor/yasgui.min.js"]
+          "/views/admin", "/downloads/", "/sparql?query=ASK%7B%7D", "/reconcile", "/static/vendor/yasgui.min.js"]
 ISSUED = r'<http://purl.org/dc/terms/issued> "[^"]*"\^\^[\w:]+'
 
 

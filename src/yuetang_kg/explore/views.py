@@ -347,7 +347,7 @@ def page_policy(page: str) -> str:
 
 
 def _asset(name: str) -> str:
-    return (files("yuetang_kg.web") / "static" / "explorer" / name).read_text(encoding="utf-8")
+    return (files("yuetang_kg.explore") / "assets" / name).read_text(encoding="utf-8")
 
 
 def write_views(
