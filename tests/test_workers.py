@@ -11,7 +11,7 @@ from conftest import eventually
 
 from yuetang_kg.query.store import STORE_DIR, OxigraphStore
 from yuetang_kg.web import answers
-from yuetang_kg.web.workers import Job, Limits, QueryTimeout, QueryWorkers, WorkerFailed, answer
+from yuetang_kg.web.workers import Busy, Job, Limits, QueryTimeout, QueryWorkers, WorkerFailed, answer
 
 JSON = "application/sparql-results+json"
 CROSS = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(6)) + " }"
@@ -216,3 +216,34 @@ def test_a_deadline_that_passes_while_the_watch_moves_is_kept(one_worker):
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
+
+
+VILLAGES = "SELECT ?s WHERE { ?s a <https://w3id.org/yuetang-kg/ontology#Village> } LIMIT 3"
+
+
+def test_a_bounded_query_needs_no_worker(built):
+    """A query whose shape bounds its cost (``bounded``) is answered by the server itself, even while the only
+    worker runs a long query; a query of any other shape waits for that worker (here: no queue, so it is turned
+    away). The bounded answer is the worker's, byte for byte."""
+    pool = QueryWorkers(built.out / STORE_DIR, "oxigraph", 1, Limits(1024 * 2**20), 0, 4, 0.1)
+    pool.start()
+    fast = Job(VILLAGES, {}, JSON, (), 10)
+    joined = Job(VILLAGES.replace("} LIMIT", ". ?s ?p ?o } LIMIT"), {}, JSON, (), 10)
+
+    async def scenario():
+        long = asyncio.ensure_future(pool.run(Job(CROSS, {}, None, (), 10), 2, "a"))
+        while pool._idle:  # until the long query holds the worker
+            await asyncio.sleep(0.01)
+        answered = await pool.run(fast, 5, "b")
+        with pytest.raises(Busy):
+            await pool.run(joined, 5, "b")
+        with pytest.raises(QueryTimeout):
+            await long
+        return answered
+
+    try:
+        answered = asyncio.run(scenario())
+    finally:
+        pool.close()
+    assert answered == answer(OxigraphStore.read_only(built.out / STORE_DIR), fast, {})
+    assert answered.body.count(b"/id/place/") == 3
