@@ -132,8 +132,8 @@ class BoundedWrapper(SPARQLWrapper):
                             self.endpoint)
         # Virtuoso's "anytime" queries answer a timeout with 200 and partial results, flagged only here.
         if answer.headers.get("X-SQL-State") == "S1TAT":
-            raise DataError(f"the endpoint returned incomplete results: {answer.headers.get('X-SQL-Message')}",
-                            self.endpoint)
+            raise Incomplete(f"the endpoint returned incomplete results: {answer.headers.get('X-SQL-Message')}",
+                             self.endpoint)
         return addinfourl(io.BytesIO(answer.body), answer.headers, request.full_url, answer.status), self.returnFormat
 
 
