@@ -52,9 +52,11 @@ def fetch(url: str, timeout: float = 15, source: str = "127.0.0.1") -> tuple[int
 
 
 def process_tree(pid: int) -> list[int]:
-    """A process and its live children (the server's query workers)."""
-    return [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True,
-                                                  check=False).stdout.split()]
+    """A process and all its live descendants (the server's query workers; with ``--processes``, the server
+    processes and theirs)."""
+    children = [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True,
+                                               check=False).stdout.split()]
+    return [pid] + [p for child in children for p in process_tree(child)]
 
 
 def tree_rss_mb(pid: int, children: bool = True) -> float:

@@ -14,10 +14,12 @@ a network.
     .venv/bin/yuetang-kg build
     .venv/bin/python benchmarks/throughput.py > results.md      # progress on stderr; about a minute
     .venv/bin/python benchmarks/throughput.py --workers 2 4 > results.md      # two pool sizes and Oxigraph
+    .venv/bin/python benchmarks/throughput.py --processes 1 2 > results.md    # one server process, and one per core
 """
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -213,13 +215,19 @@ def main() -> None:
                                                               "is shown (the machine is shared: noise only slows)")
     parser.add_argument("--workers", type=int, nargs="+", help="serve with each of these --workers, side by side "
                                                                "(default: serve's own default alone)")
+    parser.add_argument("--query", default=QUERY, help="the SELECT to send (default: a single-pattern lookup, which "
+                                                       "the server answers itself; add a pattern to measure the "
+                                                       "exchange with a worker)")
+    parser.add_argument("--processes", type=int, nargs="+", help="serve with each of these --processes, side by "
+                                                                 "side (default: serve's own default alone)")
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent
-    quoted = urllib.parse.quote(QUERY)
+    quoted = urllib.parse.quote(args.query)
     targets = {}
-    for workers in args.workers or [None]:
+    for workers, processes in itertools.product(args.workers or [None], args.processes or [None]):
         port = free_port()
-        option = [] if workers is None else ["--workers", str(workers)]
+        option = [*([] if workers is None else ["--workers", str(workers)]),
+                  *([] if processes is None else ["--processes", str(processes)])]
         name = " ".join(["yuetang-kg serve", *option])
         targets[name] = (port, f"/sparql?query={quoted}",
                          [bin_dir / "yuetang-kg", "serve", "--port", str(port), "--out", args.out, *option])
@@ -237,7 +245,7 @@ def main() -> None:
             sys.exit("the servers answer differently:\n" + "\n".join(map(repr, answers)))
         print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
               f"`serve` defaults ({Settings.workers} workers, 5 s timeout) but for the options shown; "
-              f"{args.seconds:g} s per measurement, best of {args.rounds}; query `{QUERY}` as SPARQL JSON.\n")
+              f"{args.seconds:g} s per measurement, best of {args.rounds}; query `{args.query}` as SPARQL JSON.\n")
         print("| concurrency | server | requests/s | p50 ms | p99 ms | server CPU µs/request | "
               "client CPU µs/request | statuses | RSS MB | ours ÷ Oxigraph |")
         print("|---:|---|---:|---:|---:|---:|---:|---|---:|---:|")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import ENGINE_GRAPH, comparable, free_port, require_binary, stop, wait_for_http
+from conftest import ENGINE_GRAPH, comparable, eventually, free_port, require_binary, stop, wait_for_http
 from rdflib import RDFS, Graph
 from rdflib.compare import isomorphic
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
@@ -224,6 +224,76 @@ def test_stopping_the_server_stops_its_query_workers(tmp_path, built, repo_paths
         stop(process)  # a no-op once Ctrl-C worked; SIGTERM (uvicorn's graceful stop) if an assertion failed
     time.sleep(0.2)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists() and _alive(pid)]
+
+
+def server_processes(supervisor: int, workers: int) -> list[int]:
+    """The server processes of ``serve --processes`` (beside multiprocessing's resource tracker), once each has
+    started its query workers."""
+    def found() -> list[int]:
+        return [pid for pid in children(supervisor) if len(children(pid)) == workers]
+
+    assert eventually(lambda: len(found()) == 2, 60)
+    return found()
+
+
+def cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime and stime
+
+
+VILLAGE = "<https://w3id.org/yuetang-kg/ontology#Village>"
+VILLAGES = (f"SELECT ?s WHERE {{ ?s a {VILLAGE} }} LIMIT 5",
+            f"SELECT ?s ?l WHERE {{ ?s a {VILLAGE} ; <{RDFS.label}> ?l }} ORDER BY ?s ?l LIMIT 5")
+
+
+def test_processes_share_the_port_and_stop_together(tmp_path, built, repo_paths, server):
+    """``--processes 2``: both take connections and answer as one process does (a query answered by the server
+    itself, and one by a worker); Ctrl-C stops them and their workers."""
+    process, base, _ = start_server(tmp_path, built, repo_paths, "--processes", "2", "--workers", "1")
+    try:
+        servers = server_processes(process.pid, 1)
+        workers = [worker for pid in servers for worker in children(pid)]
+        before = [cpu_ticks(pid) for pid in servers]
+        urls = [f"{base}/sparql?" + urllib.parse.urlencode({"query": query}) for query in VILLAGES]
+        expected = [get(url.replace(base, server[0])) for url in urls]
+        # four requests at once with this one: one address's share (--per-client 4), which each process holds
+        threads = [threading.Thread(target=lambda: [get(url) for _ in range(40) for url in urls]) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        answers = [get(url) for _ in range(20) for url in urls]
+        for thread in threads:
+            thread.join(120)
+        assert all(cpu_ticks(pid) > ticks for pid, ticks in zip(servers, before, strict=True))
+        assert {(status, body) for status, body, _ in answers} == {(status, body) for status, body, _ in expected}
+        assert all(status == 200 for status, _, _ in expected)
+        process.send_signal(signal.SIGINT)  # Ctrl-C
+        process.wait(30)
+    finally:
+        stop(process)
+    assert_all_end(servers + workers)
+
+
+def test_server_processes_die_with_the_one_that_started_them(tmp_path, built, repo_paths):
+    process, _, _ = start_server(tmp_path, built, repo_paths, "--processes", "2", "--workers", "1")
+    try:
+        servers = server_processes(process.pid, 1)
+        workers = [worker for pid in servers for worker in children(pid)]
+        process.kill()  # -9: nothing of its own runs to stop the others
+        process.wait(30)
+    finally:
+        stop(process)
+    assert_all_end(servers + workers)
+
+
+def assert_all_end(pids: list[int]) -> None:
+    def survivors() -> list[int]:
+        return [pid for pid in pids if Path(f"/proc/{pid}").exists() and _alive(pid)]
+
+    try:
+        assert eventually(lambda: not survivors()), f"still running: {survivors()}"
+    finally:
+        for pid in survivors():  # a failed test leaves no server behind on the port's machine
+            os.kill(pid, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:

@@ -2,4 +2,5 @@
 
 from .cli import main
 
-main(prog_name="yuetang-kg")
+if __name__ == "__main__":  # not when multiprocessing's spawn imports it again (``serve --processes``)
+    main(prog_name="yuetang-kg")

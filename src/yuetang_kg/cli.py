@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import socket
 import sys
 from pathlib import Path
@@ -354,6 +355,9 @@ def check_endpoint_options(ctx: click.Context, endpoint: str | None) -> None:
               help="Rows (or triples) per answer; longer answers are cut and flagged.")
 @click.option("--workers", type=click.IntRange(1, 64), default=Settings.workers, show_default=True,
               help="Query worker processes (with --endpoint: queries sent to the engine at once).")
+@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server processes sharing the port, each with its own --workers, queue and limits: one per core "
+                   "uses the machine.")
 @click.option("--memory-limit", "memory_mb", type=click.IntRange(256, 1 << 20), default=Settings.memory_mb,
               show_default=True, help="MiB of address space per query worker; a query needing more is stopped.")
 @click.option("--queue", type=click.IntRange(0, 10_000), default=Settings.queue, show_default=True,
@@ -381,7 +385,7 @@ def check_endpoint_options(ctx: click.Context, endpoint: str | None) -> None:
 @queries_option
 @viz_option
 @path_options
-def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, queue, queue_wait, per_client,
+def serve_command(host, port, base_url, timeout, max_rows, workers, processes, memory_mb, queue, queue_wait, per_client,
                   client_timeout,
                   no_sandbox,
                   forwarded_allow_ips, endpoint, graph_iri, max_answer_mb, queries_dir, viz_dir, data, ontology, out):
@@ -392,13 +396,12 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
     recipe for a graph too big for one machine is in the README.
     """
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from .query.catalogue import load_catalogue
     from .query.remote import RemoteStore
-    from .web.app import create_app
+    from .web.app import Served, create_app
     from .web.connections import bounded_protocol
-    from .web.site import Site
-    from .web.upstream import Upstream
     from .web.workers import WorkerFailed
     from .workspace import check_build, served_release
 
@@ -418,12 +421,9 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
     shown = f"[{host}]" if ":" in host else host
     base_url = base_url or f"http://{shown}:{port}/"
     release = served_release(paths, base_url)  # for /downloads/void.ttl and the service description
-    upstream = None
-    if endpoint:
-        upstream = Upstream(endpoint, graph_iri, workers, queue, per_client, queue_wait,
-                            max_answer_mb * 2**20)
-    site = Site(paths.out, load_catalogue(paths.queries), settings=settings, release=release, viz=paths.viz,
-                upstream=upstream)
+    upstream = (endpoint, graph_iri, workers, queue, per_client, queue_wait, max_answer_mb * 2**20) if endpoint else None
+    served = Served(paths.out, load_catalogue(paths.queries), settings, release, paths.viz, upstream, os.getpid())
+    site = served.site()
     try:
         site.workers.start()
     except WorkerFailed as error:
@@ -434,14 +434,22 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, memory_mb, q
                  "worker runs here")
     else:
         progress(f"query workers: {site.workers.isolation}")
-    progress(f"serving {site.triples()} triples on http://{shown}:{port}/ "
+    in_processes = f" in {processes} processes" if processes > 1 else ""
+    progress(f"serving {site.triples()} triples on http://{shown}:{port}/{in_processes} "
              f"(SPARQL endpoint /sparql, catalogue /queries, editor /query, files /downloads/); Ctrl-C stops")
+    # ws: no page speaks WebSocket; a client asking to upgrade gets plain HTTP, whatever libraries are installed.
+    # No access log: at this log level it is never shown, and building each line cost every request.
+    options = {"host": host, "port": port, "log_level": "warning", "http": bounded_protocol(client_timeout),
+               "access_log": False, "ws": "none", "timeout_keep_alive": 5, "limit_concurrency": CONNECTIONS,
+               "timeout_graceful_shutdown": 1, "proxy_headers": forwarded_allow_ips is not None,
+               "forwarded_allow_ips": forwarded_allow_ips}
     try:
-        # ws: no page speaks WebSocket; a client asking to upgrade gets plain HTTP, whatever libraries are installed.
-        # No access log: at this log level it is never shown, and building each line cost every request.
-        uvicorn.run(create_app(site), host=host, port=port, log_level="warning", http=bounded_protocol(client_timeout),
-                    access_log=False, ws="none", timeout_keep_alive=5, limit_concurrency=CONNECTIONS, timeout_graceful_shutdown=1,
-                    proxy_headers=forwarded_allow_ips is not None, forwarded_allow_ips=forwarded_allow_ips)
+        if processes == 1:
+            uvicorn.run(create_app(site), **options)
+            return
+        site.workers.close()  # they showed that workers start here; each process starts its own
+        config = uvicorn.Config(served.process_app, factory=True, workers=processes, **options)
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
     finally:
         site.workers.close()
 

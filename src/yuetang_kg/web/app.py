@@ -5,15 +5,22 @@ cheap query more of the server's time than the exchange with its worker (``sparq
 headers itself; see benchmarks/README.md).
 """
 
+import os
+import sys
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 
-from . import catalogue_pages, downloads, explorer, reconcile, sparql
+from ..publish.describe import Release
+from . import catalogue_pages, downloads, explorer, reconcile, sandbox, sparql
 from .headers import SecurityHeaders
+from .settings import Settings
 from .site import Site
+from .upstream import Upstream
 
 PARTS = (sparql, catalogue_pages, explorer, downloads, reconcile)
 
@@ -47,3 +54,30 @@ def create_app(site: Site) -> Starlette:
     app.router.redirect_slashes = False
     app.state.site = site
     return app
+
+
+@dataclass(frozen=True)
+class Served:
+    """What ``serve`` serves, in a form that crosses to other processes: each process of ``serve --processes``
+    makes its own site from it (its own query workers, queue and indexes, over the one build)."""
+
+    build: Path
+    catalogue: dict
+    settings: Settings
+    release: Release
+    viz: Path
+    upstream: tuple | None = None  # ``Upstream``'s arguments: each process has its own client of the engine
+    supervisor: int | None = None  # the process that starts the server processes
+
+    def site(self) -> Site:
+        upstream = Upstream(*self.upstream) if self.upstream else None
+        return Site(self.build, self.catalogue, settings=self.settings, release=self.release, viz=self.viz,
+                    upstream=upstream)
+
+    def process_app(self) -> Starlette:
+        """The app of one server process, made there (uvicorn calls it): the process dies with the one that started
+        it, as its query workers die with it, even when that one is killed with -9."""
+        sandbox.die_with_parent()
+        if os.getppid() != self.supervisor:  # it died before the signal was armed
+            sys.exit(1)
+        return create_app(self.site())

@@ -25,42 +25,47 @@ from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 WHOLE_ANSWER = "yuetang.whole_answer"
 
 
-def bounded_protocol(header_timeout: float) -> type[HttpToolsProtocol]:
-    """uvicorn's httptools protocol, closing connections whose request head is not complete in time."""
+def bounded_protocol(header_timeout: float):
+    """uvicorn's httptools protocol, closing connections whose request head is not complete in time (a module-level
+    class bound to its timeout, which uvicorn can hand to the processes of ``serve --processes``)."""
+    return partial(BoundedHttpToolsProtocol, header_timeout=header_timeout)
 
-    class BoundedHttpToolsProtocol(HttpToolsProtocol):
-        _head_timer: asyncio.TimerHandle | None = None
 
-        def connection_made(self, transport) -> None:
-            super().connection_made(transport)
-            self._arm()
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    _head_timer: asyncio.TimerHandle | None = None
 
-        def on_headers_complete(self) -> None:
-            before = self.cycle
-            super().on_headers_complete()
-            if self.cycle is not before:  # a request began (not an upgrade)
-                self.cycle.transport = _HeadWithBody(self.transport, self.cycle, self.loop)
-                self.scope.setdefault("extensions", {})[WHOLE_ANSWER] = partial(_write_whole, self.cycle)
+    def __init__(self, *args, header_timeout: float, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.header_timeout = header_timeout
 
-        def data_received(self, data: bytes) -> None:
-            if self._head_timer is None and (self.cycle is None or self.cycle.response_complete):
-                self._arm()  # the first byte of a further request on a kept-alive connection
-            super().data_received(data)
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self._arm()
 
-        def connection_lost(self, exc) -> None:
-            if self._head_timer is not None:
-                self._head_timer.cancel()
-            super().connection_lost(exc)
+    def on_headers_complete(self) -> None:
+        before = self.cycle
+        super().on_headers_complete()
+        if self.cycle is not before:  # a request began (not an upgrade)
+            self.cycle.transport = _HeadWithBody(self.transport, self.cycle, self.loop)
+            self.scope.setdefault("extensions", {})[WHOLE_ANSWER] = partial(_write_whole, self.cycle)
 
-        def _arm(self) -> None:
-            self._head_timer = self.loop.call_later(header_timeout, self._head_deadline, self.cycle)
+    def data_received(self, data: bytes) -> None:
+        if self._head_timer is None and (self.cycle is None or self.cycle.response_complete):
+            self._arm()  # the first byte of a further request on a kept-alive connection
+        super().data_received(data)
 
-        def _head_deadline(self, cycle_when_armed) -> None:
-            self._head_timer = None
-            if self.cycle is cycle_when_armed and not self.transport.is_closing():
-                self.transport.close()  # no request began in time: nothing to answer, nothing to log
+    def connection_lost(self, exc) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        super().connection_lost(exc)
 
-    return BoundedHttpToolsProtocol
+    def _arm(self) -> None:
+        self._head_timer = self.loop.call_later(self.header_timeout, self._head_deadline, self.cycle)
+
+    def _head_deadline(self, cycle_when_armed) -> None:
+        self._head_timer = None
+        if self.cycle is cycle_when_armed and not self.transport.is_closing():
+            self.transport.close()  # no request began in time: nothing to answer, nothing to log
 
 
 class _HeadWithBody:
