@@ -15,6 +15,10 @@ measured alone here, under the same load generator as ``throughput.py`` and at t
 - ``bare hop``: a socketpair round trip of a few bytes to a process that echoes them, one at a time: what waking
   another process and being woken costs on this machine, with no Python work on either side.
 
+The query is ``throughput.py``'s with a comment in it: the server answers that single-pattern query itself
+(``web/bounded.py``), and a comment, which costs the engine nothing, sends it to a worker, whose path this
+script takes apart; ``throughput.py`` measures the lane without a worker.
+
 The budget at a concurrency is the CPU time per request that a third of Oxigraph's rate leaves on all cores,
 less what the load generator takes per request from our server. A floor above the budget means that no trimming
 of the server's own code (parameters, headers, admission) can reach the target with this design.
@@ -45,6 +49,7 @@ from yuetang_kg.web.workers import Job, Limits, QueryWorkers, answer
 CANNED = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}\n'
 CANNED_HEADERS = [(b"content-type", b"application/sparql-results+json; charset=utf-8"),
                   (b"content-length", str(len(CANNED)).encode("ascii"))]
+QUERY = throughput.QUERY.replace("} LIMIT", "# to a worker\n} LIMIT")  # see the module's note
 HOPS = 20_000
 ECHO = "import socket, sys\ns = socket.socket(fileno=int(sys.argv[1]))\nwhile data := s.recv(64): s.sendall(data)"
 
@@ -72,7 +77,7 @@ def exchange(store: Path, concurrency: int, seconds: float) -> dict:
     pool = QueryWorkers(store, "oxigraph", settings.workers, Limits(settings.memory_mb * 2**20),
                         settings.queue, settings.per_client, settings.queue_wait_s)
     pool.start()
-    job = Job(throughput.QUERY, {}, throughput.ACCEPT, (), settings.max_rows)
+    job = Job(QUERY, {}, throughput.ACCEPT, (), settings.max_rows)
     counts = [0] * concurrency
 
     async def client(index: int, stop: float) -> None:
@@ -99,7 +104,7 @@ def exchange(store: Path, concurrency: int, seconds: float) -> dict:
 def query_alone(store_path: Path, runs: int = 5000) -> float:
     """CPU µs of the worker's ``answer`` for the cheap query, in this process (the engine warm)."""
     store = OxigraphStore.read_only(store_path)
-    job = Job(throughput.QUERY, {}, throughput.ACCEPT, (), Settings.max_rows)
+    job = Job(QUERY, {}, throughput.ACCEPT, (), Settings.max_rows)
     memo: dict = {}
     for _ in range(200):
         answer(store, job, memo)
@@ -140,7 +145,7 @@ def main() -> None:
         return
     store = Path(args.out) / STORE_DIR
     bin_dir = Path(sys.executable).parent
-    quoted = urllib.parse.quote(throughput.QUERY)
+    quoted = urllib.parse.quote(QUERY)
     ports = [throughput.free_port() for _ in range(3)]
     servers = {
         "Oxigraph server": (ports[0], f"/query?query={quoted}", [bin_dir / "oxigraph", "serve-read-only",
@@ -169,7 +174,7 @@ def main() -> None:
             process.wait(30)
     alone, hop = query_alone(store), bare_hop()
     cores = os.cpu_count()
-    print(f"{cores} cores; query `{throughput.QUERY}` as SPARQL JSON; {args.seconds:g} s per measurement. "
+    print(f"{cores} cores; query `{QUERY}` as SPARQL JSON; {args.seconds:g} s per measurement. "
           f"The query alone in process: **{alone:.0f} µs**; a bare hop to another process and back: "
           f"**{hop:.0f} µs**. CPU µs per request; the load generator's own is not in any column but the budget.\n")
     print("| concurrency | Oxigraph server: requests/s, CPU | a third | budget: CPU per request | HTTP floor | "

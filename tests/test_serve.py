@@ -208,9 +208,15 @@ def test_query_page_works_offline_in_chromium(server, catalogue, store):
 
 
 def children(pid: int) -> list[int]:
-    """Child processes of every thread of ``pid`` (the workers are started from the server's thread pool)."""
-    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
-            for child in (task / "children").read_text().split()]
+    """Child processes of every thread of ``pid`` (the workers are started from the server's thread pool); none
+    once ``pid`` has ended."""
+    found = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(child) for child in (task / "children").read_text().split()]
+    except FileNotFoundError:  # a thread (or the process) that ended while being read: read again
+        return children(pid) if Path(f"/proc/{pid}").exists() else []
+    return found
 
 
 def test_stopping_the_server_stops_its_query_workers(tmp_path, built, repo_paths):

@@ -487,7 +487,8 @@ class QueryWorkers:
         """
         if self._data is None:  # no lifespan ran (a test client without it): start on first use
             await asyncio.to_thread(self.start)
-        if self._here is not None and not job.bindings:
+        # A longer text is never bounded, and is not remembered here either: the memo's keys stay short.
+        if self._here is not None and not job.bindings and len(job.text) <= bounded.MAX_CHARS:
             query = _remembered(self._memo, job.text, lambda: bounded.check(job.text) or False)
             if query:
                 return self._answer_here(query, job)
