@@ -22,7 +22,8 @@ from .workers import Limits, QueryWorkers
 class Site:
     """A build folder (``yuetang-kg build``'s output: the store, the explorer's index, the published files)
     served with its catalogue. The server process holds no copy of the graph: queries run in the workers over the
-    store, pages read the index and ask the store (read-only, shared through the page cache) for descriptions."""
+    store (all but the bounded lookups, see ``workers``), pages read the index and ask the store (read-only, shared
+    through the page cache) for descriptions."""
 
     build: Path
     catalogue: dict[str, Query]
