@@ -233,7 +233,9 @@ def test_a_bounded_query_needs_no_worker(built):
 
     async def scenario():
         long = asyncio.ensure_future(pool.run(Job(CROSS, {}, None, (), 10), 2, "a"))
-        while pool._idle:  # until the long query holds the worker
+        for _ in range(1000):  # until the long query holds the worker (at most ten seconds)
+            if not pool._idle:
+                break
             await asyncio.sleep(0.01)
         answered = await pool.run(fast, 5, "b")
         with pytest.raises(Busy):
