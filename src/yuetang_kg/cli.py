@@ -447,11 +447,10 @@ def serve_command(host, port, base_url, timeout, max_rows, workers, processes, m
         if processes == 1:
             uvicorn.run(create_app(site), **options)
             return
-        site.workers.close()  # they showed that workers start here; each process starts its own
-        config = uvicorn.Config(served.process_app, factory=True, workers=processes, **options)
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
     finally:
-        site.workers.close()
+        site.workers.close()  # with --processes, they only showed that workers start here: each process has its own
+    config = uvicorn.Config(served.process_app, factory=True, workers=processes, **options)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 @main.command("load")

@@ -42,7 +42,8 @@ class Site:
         # Started by the app's lifespan (or by the first query), stopped at shutdown.
         limits = Limits(self.settings.memory_mb * 2**20, self.settings.sandbox)
         self.workers = QueryWorkers(self.build / STORE_DIR, "oxigraph", self.settings.workers, limits,
-                                    self.settings.queue, self.settings.per_client, self.settings.queue_wait_s)
+                                    self.settings.queue, self.settings.per_client, self.settings.queue_wait_s,
+                                    opened=self.source)  # one handle on the store in this process, for pages too
 
     def _opened(self, name: str, opener):
         with self._opening:

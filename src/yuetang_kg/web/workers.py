@@ -379,8 +379,11 @@ class QueryWorkers:
     """A small pool of worker processes over one dataset, with fair admission; ``run`` is a coroutine."""
 
     def __init__(self, source: Path | tuple[Graph, ...], store_kind: str, size: int, limits: Limits,
-                 queue_limit: int, per_client: int, queue_wait_s: float):
+                 queue_limit: int, per_client: int, queue_wait_s: float, opened=None):
         self.source = source  # an on-disk store every worker opens, or graphs each worker loads a copy of
+        # How this process gets its own handle on an on-disk ``source`` (for ``bounded`` queries): the caller's, if
+        # it already holds one, else opened here.
+        self.opened = opened or (lambda: OxigraphStore.read_only(source))
         self.store_kind = store_kind
         self.size = size
         self.limits = limits
@@ -403,7 +406,7 @@ class QueryWorkers:
             if self._data is not None:
                 return
             if isinstance(self.source, Path):
-                self._here = OxigraphStore.read_only(self.source)
+                self._here = self.opened()
                 self._data = str(self.source)
             else:
                 self._data = b"".join(g.serialize(format="nt", encoding="utf-8") for g in self.source)
